@@ -1,0 +1,7 @@
+// reactsock/reactsock.hpp — everything in reactsock.
+#pragma once
+
+#include <reactsock/error.hpp>
+#include <reactsock/event.hpp>
+#include <reactsock/loop.hpp>
+#include <reactsock/promise.hpp>
