@@ -13,10 +13,12 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace reactsock {
@@ -60,8 +62,13 @@ struct Loop::Impl {
     };
 
     // Declared first so it is destroyed last: every I/O object below uses it.
-    asio::io_context io{1};
-    asio::steady_timer wakeup{io};
+    // ~Loop destroys `wakeup` and then the io_context explicitly, while the
+    // containers below still exist: destroying pending handlers may destroy
+    // objects (connections, servers) that call back into the loop.
+    std::optional<asio::io_context> io_storage{std::in_place, 1};
+    asio::io_context& io = *io_storage;
+    std::optional<asio::steady_timer> wakeup{std::in_place, io};
+    bool destroying = false;
 
     std::set<TimerHandle, TimerOrder> timers;
     std::uint64_t next_sequence = 1;
@@ -77,14 +84,18 @@ struct Loop::Impl {
 
     bool running = false;
 
+    std::unordered_map<std::uint64_t, std::function<void()>> destroy_hooks;
+    std::uint64_t next_hook_id = 1;
+
     // Points the one asio timer at the earliest deadline, or lets it go idle
     // so that run() can return when there are no timers.
     void arm() {
+        if (destroying) return;
         if (timers.empty()) {
             if (armed) {
                 armed = false;
                 ++arm_generation;
-                wakeup.cancel();
+                wakeup->cancel();
             }
             return;
         }
@@ -93,8 +104,8 @@ struct Loop::Impl {
         armed = true;
         armed_deadline = deadline;
         const std::uint64_t generation = ++arm_generation;
-        wakeup.expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
-        wakeup.async_wait([this, generation](const asio::error_code& ec) {
+        wakeup->expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
+        wakeup->async_wait([this, generation](const asio::error_code& ec) {
             if (ec || generation != arm_generation) return;
             armed = false;
             fire_due_timers();
@@ -142,7 +153,7 @@ struct Loop::Impl {
     }
 
     void schedule_ticks() {
-        if (ticks_scheduled) return;
+        if (ticks_scheduled || destroying) return;
         ticks_scheduled = true;
         asio::post(io, [this] { run_ticks(); });
     }
@@ -173,6 +184,12 @@ struct Loop::Impl {
 Loop::Loop() : impl_(std::make_unique<Impl>()) {}
 
 Loop::~Loop() {
+    // First let what is still open close itself (its `close` listeners run).
+    // Hooks may remove other hooks or add none; take them one by one.
+    while (!impl_->destroy_hooks.empty()) {
+        auto node = impl_->destroy_hooks.extract(impl_->destroy_hooks.begin());
+        node.mapped()();
+    }
     // Release every callback while the io_context still exists: they may own
     // sockets or timers of this loop. Move the containers out first, because
     // a destructor run here may call back into the loop.
@@ -189,6 +206,13 @@ Loop::~Loop() {
     auto signals = std::move(impl_->signals);
     impl_->signals.clear();
     signals.clear();
+    // From here on, calls back into the loop (from destructors of objects
+    // that pending handlers own) are ignored.
+    impl_->destroying = true;
+    impl_->wakeup.reset();
+    impl_->io_storage.reset();
+    impl_->ticks.clear();
+    impl_->timers.clear();
 }
 
 std::shared_ptr<Loop> Loop::get() {
@@ -203,6 +227,12 @@ TimerHandle Loop::schedule(double seconds, bool periodic,
                                     format_seconds(seconds));
     }
     if (!callback) throw std::invalid_argument("Timer callback must not be empty");
+    if (impl_->destroying) {
+        // The loop is being destroyed: such a timer could never fire.
+        auto dead = std::make_shared<Timer>(Timer::Passkey{}, seconds, periodic, 0, nullptr);
+        dead->active_ = false;
+        return dead;
+    }
     const double interval = std::min(std::max(seconds, kMinInterval), kMaxInterval);
     auto timer = std::make_shared<Timer>(Timer::Passkey{}, interval, periodic,
                                          impl_->next_sequence++, std::move(callback));
@@ -224,12 +254,14 @@ std::size_t Loop::timer_count() const noexcept { return impl_->timers.size(); }
 
 void Loop::future_tick(std::function<void()> callback) {
     if (!callback) throw std::invalid_argument("future_tick callback must not be empty");
+    if (impl_->destroying) return;
     impl_->ticks.push_back(std::move(callback));
     impl_->schedule_ticks();
 }
 
 SignalHandle Loop::add_signal(int signo, std::function<void(int)> callback) {
     if (!callback) throw std::invalid_argument("Signal callback must not be empty");
+    if (impl_->destroying) return {};
     auto& slot = impl_->signals[signo];
     if (!slot.set) {
         auto set = std::make_unique<asio::signal_set>(impl_->io);
@@ -287,6 +319,7 @@ void Loop::stop() { impl_->io.stop(); }
 
 void Loop::post(std::function<void()> callback) {
     if (!callback) throw std::invalid_argument("post callback must not be empty");
+    if (impl_->destroying) return;
     asio::post(impl_->io, std::move(callback));
 }
 
@@ -294,6 +327,16 @@ std::shared_ptr<void> Loop::keep_alive() {
     return std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
         impl_->io.get_executor());
 }
+
+std::uint64_t Loop::add_destroy_hook(std::function<void()> hook) {
+    if (!hook) throw std::invalid_argument("destroy hook must not be empty");
+    if (impl_->destroying) return 0;
+    const std::uint64_t id = impl_->next_hook_id++;
+    impl_->destroy_hooks.emplace(id, std::move(hook));
+    return id;
+}
+
+void Loop::remove_destroy_hook(std::uint64_t id) noexcept { impl_->destroy_hooks.erase(id); }
 
 asio::io_context& Loop::context() noexcept { return impl_->io; }
 

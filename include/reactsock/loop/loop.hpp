@@ -144,6 +144,14 @@ public:
     /// work (useful when other threads will post()). Release it from any thread.
     [[nodiscard]] std::shared_ptr<void> keep_alive();
 
+    /// Runs `hook` when the loop is destroyed, before it releases anything
+    /// else. reactsock's connections close themselves this way, so that
+    /// destroying a loop closes what is still open on it (emitting `close`,
+    /// which drops their listeners and any reference cycles through them).
+    /// Returns an id for remove_destroy_hook(). Loop thread only.
+    std::uint64_t add_destroy_hook(std::function<void()> hook);
+    void remove_destroy_hook(std::uint64_t id) noexcept;
+
     /// The io_context, for the library's own I/O objects and for users who
     /// mix in plain Asio. Include <asio.hpp> to use it.
     [[nodiscard]] asio::io_context& context() noexcept;

@@ -1,0 +1,260 @@
+// stream_pipe: throughput and memory of a reactsock pipe, beside dd and cat.
+//
+//   producer --pipe--> MIDDLE --pipe--> consumer
+//
+// The producer writes N zero bytes (like /dev/zero), the consumer reads and
+// discards them (like /dev/null) and checks the count. The MIDDLE is, in turn:
+//
+//   reactsock  ReadableResourceStream(stdin) -> ThroughStream -> WritableResourceStream(stdout)
+//   dd         dd bs=64K
+//   cat        cat
+//
+// Every middle is a freshly exec'ed process with the pipes as stdin/stdout,
+// so its peak RSS (from wait4) is its own. Each is run --runs times; the best
+// time is reported, with MB/s (10^6 bytes per second) and the ratio to dd.
+//
+//   bench_stream_pipe [--bytes N[K|M|G]] [--runs R] [--chunk N[K|M]]
+//   (defaults: 1G, 3, 64K; --chunk is the read chunk size of reactsock's stdin stream)
+#include <reactsock/reactsock.hpp>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rs = reactsock;
+
+namespace {
+
+// --- the reactsock middle (run as `bench_stream_pipe --middle CHUNK`) --------
+
+int run_middle(std::size_t chunk) {
+    auto in = std::make_shared<rs::ReadableResourceStream>(
+        STDIN_FILENO, nullptr, rs::ReadableResourceStream::Options{.read_chunk_size = chunk});
+    auto through = std::make_shared<rs::ThroughStream>();
+    auto out = std::make_shared<rs::WritableResourceStream>(STDOUT_FILENO);
+    int status = 0;
+    auto report = [&status](const std::system_error& e) {
+        std::fprintf(stderr, "middle: %s\n", e.what());
+        status = 1;
+    };
+    in->on(rs::ev::error, report);
+    out->on(rs::ev::error, report);
+    in->pipe(through)->pipe(out);
+    rs::Loop::get()->run();
+    return status;
+}
+
+// --- the harness ---------------------------------------------------------------
+
+std::size_t parse_size(const char* text) {
+    char* end = nullptr;
+    double value = std::strtod(text, &end);
+    switch (*end) {
+        case 'k':
+        case 'K':
+            value *= 1024;
+            break;
+        case 'm':
+        case 'M':
+            value *= 1024 * 1024;
+            break;
+        case 'g':
+        case 'G':
+            value *= 1024.0 * 1024 * 1024;
+            break;
+        default:
+            break;
+    }
+    return static_cast<std::size_t>(value);
+}
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(2);
+}
+
+// In a forked (not exec'ed) child: close the pipe ends it must not hold, or
+// the other processes would never see EOF.
+void close_others(const int (&fds)[4], int keep) {
+    for (int fd : fds) {
+        if (fd != keep)
+            ::close(fd);
+    }
+}
+
+pid_t spawn_producer(const int (&fds)[4], int out_fd, std::size_t bytes) {
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        die("fork");
+    if (pid > 0)
+        return pid;
+    close_others(fds, out_fd);
+    static char zeros[65536];
+    std::size_t left = bytes;
+    while (left > 0) {
+        const std::size_t n = left < sizeof zeros ? left : sizeof zeros;
+        const ssize_t w = ::write(out_fd, zeros, n);
+        if (w < 0)
+            _exit(3);
+        left -= static_cast<std::size_t>(w);
+    }
+    _exit(0);
+}
+
+pid_t spawn_consumer(const int (&fds)[4], int in_fd, std::size_t bytes) {
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        die("fork");
+    if (pid > 0)
+        return pid;
+    close_others(fds, in_fd);
+    static char sink[131072];
+    std::size_t total = 0;
+    for (;;) {
+        const ssize_t n = ::read(in_fd, sink, sizeof sink);
+        if (n < 0)
+            _exit(3);
+        if (n == 0)
+            break;
+        total += static_cast<std::size_t>(n);
+    }
+    _exit(total == bytes ? 0 : 4);
+}
+
+pid_t spawn_middle(int in_fd, int out_fd, const std::vector<std::string>& argv) {
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        die("fork");
+    if (pid > 0)
+        return pid;
+    ::dup2(in_fd, STDIN_FILENO);
+    ::dup2(out_fd, STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    _exit(127);
+}
+
+struct Result {
+    double seconds = 0;
+    long max_rss_kib = 0;
+    bool ok = false;
+};
+
+Result run_once(const std::vector<std::string>& middle, std::size_t bytes) {
+    int a[2], b[2];
+    if (::pipe2(a, O_CLOEXEC) != 0 || ::pipe2(b, O_CLOEXEC) != 0)
+        die("pipe2");
+    const int fds[4] = {a[0], a[1], b[0], b[1]};
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t producer = spawn_producer(fds, a[1], bytes);
+    const pid_t consumer = spawn_consumer(fds, b[0], bytes);
+    const pid_t mid = spawn_middle(a[0], b[1], middle);  // exec: O_CLOEXEC closes the rest
+    for (int fd : fds)
+        ::close(fd);
+
+    Result result;
+    int status = 0;
+    rusage usage{};
+    bool ok = true;
+    if (::wait4(mid, &status, 0, &usage) != mid)
+        die("wait4");
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    result.max_rss_kib = usage.ru_maxrss;
+    if (::waitpid(consumer, &status, 0) != consumer)
+        die("waitpid");
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (::waitpid(producer, &status, 0) != producer)
+        die("waitpid");
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    result.ok = ok;
+    return result;
+}
+
+Result best_of(const std::vector<std::string>& middle, std::size_t bytes, int runs) {
+    Result best;
+    long max_rss = 0;
+    for (int i = 0; i < runs; ++i) {
+        const Result r = run_once(middle, bytes);
+        if (!r.ok) {
+            std::fprintf(stderr, "%s: copy failed\n", middle[0].c_str());
+            std::exit(1);
+        }
+        if (best.seconds == 0 || r.seconds < best.seconds)
+            best = r;
+        if (r.max_rss_kib > max_rss)
+            max_rss = r.max_rss_kib;
+    }
+    best.max_rss_kib = max_rss;  // the worst peak over all runs
+    return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 3 && std::strcmp(argv[1], "--middle") == 0)
+        return run_middle(parse_size(argv[2]));
+
+    std::size_t bytes = std::size_t{1} << 30;
+    std::size_t chunk = 65536;
+    int runs = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--bytes") == 0)
+            bytes = parse_size(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--runs") == 0)
+            runs = std::atoi(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--chunk") == 0)
+            chunk = parse_size(argv[i + 1]);
+        else {
+            std::fprintf(stderr, "usage: %s [--bytes N[K|M|G]] [--runs R] [--chunk N[K|M]]\n",
+                         argv[0]);
+            return 2;
+        }
+    }
+
+    char self[4096];
+    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        die("readlink /proc/self/exe");
+    self[len] = '\0';
+
+    struct Middle {
+        const char* name;
+        std::vector<std::string> argv;
+    };
+    const std::vector<Middle> middles = {
+        {"reactsock", {self, "--middle", std::to_string(chunk)}},
+        {"dd bs=64K", {"dd", "bs=64K", "status=none"}},
+        {"cat", {"cat"}},
+    };
+
+    std::printf(
+        "stream_pipe: %zu bytes (%.0f MiB) through each middle, best of %d; reactsock read chunk "
+        "%zu\n",
+        bytes, static_cast<double>(bytes) / (1024 * 1024), runs, chunk);
+    std::printf("%-10s %10s %10s %14s %10s\n", "middle", "seconds", "MB/s", "peak RSS KiB",
+                "vs dd");
+    std::vector<Result> results;
+    for (const auto& m : middles)
+        results.push_back(best_of(m.argv, bytes, runs));
+    const double dd_rate = static_cast<double>(bytes) / results[1].seconds;
+    for (std::size_t i = 0; i < middles.size(); ++i) {
+        const double rate = static_cast<double>(bytes) / results[i].seconds;
+        std::printf("%-10s %10.3f %10.1f %14ld %9.0f%%\n", middles[i].name, results[i].seconds,
+                    rate / 1e6, results[i].max_rss_kib, 100.0 * rate / dd_rate);
+    }
+    return 0;
+}

@@ -1,0 +1,100 @@
+// reactsock/socket/connection.hpp — a stream socket connection (TCP or Unix).
+//
+// A Connection is a DuplexStream (see reactsock/stream/stream.hpp) over a
+// connected socket, emitted by servers and resolved by connectors:
+//
+//     server->on(rs::ev::connection, [](std::shared_ptr<rs::Connection> conn) {
+//         conn->write("hello " + conn->remote_address().value_or("?") + "\n");
+//         conn->on(rs::ev::data, [conn](std::string_view chunk) { conn->write(chunk); });
+//     });
+//
+// Events: ev::data, ev::end (the peer finished sending), ev::drain,
+// ev::error (a reactsock::Error with the errno, then close), ev::close
+// (exactly once, last), ev::timeout (idle for set_timeout() seconds; the
+// connection stays open).
+//
+// Writing: write() sends at once what the kernel takes and buffers only the
+// rest; it returns false once the buffer reaches the soft limit (64 KiB by
+// default): wait for ev::drain. end(data) flushes, then half-closes (shuts
+// down the sending side); reading goes on until the peer ends. close()
+// discards the buffer and releases the socket at once.
+//
+// Peer ends first (ev::end): by default the connection then flushes what it
+// has buffered and closes (ReactPHP would discard the buffer — reactsock
+// does not). With set_allow_half_open(true) it stays writable until you
+// call end().
+//
+// Lifetime: held by std::shared_ptr. While reading (not paused) or while
+// writes are pending, the loop keeps the connection alive; closing it
+// releases the descriptor at once and drops all listeners.
+// Threads: everything on the loop's thread.
+#pragma once
+
+#include <reactsock/stream/stream.hpp>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace reactsock {
+
+namespace ev {
+/// The connection was idle (nothing read or written) for the time given to
+/// Connection::set_timeout. Informational: close it yourself if you want.
+struct timeout_t : Event<> {};
+inline constexpr timeout_t timeout{};
+}  // namespace ev
+
+class Connection : public DuplexStream {
+public:
+    /// "tcp://127.0.0.1:8080", "tcp://[::1]:8080", "unix:///path",
+    /// "tls://..." once secure; std::nullopt when unknown (an unnamed unix
+    /// peer) or once closed. Still readable inside `close` listeners.
+    [[nodiscard]] virtual std::optional<std::string> remote_address() const = 0;
+    [[nodiscard]] virtual std::optional<std::string> local_address() const = 0;
+
+    /// True for TLS connections.
+    [[nodiscard]] virtual bool is_secure() const noexcept { return false; }
+
+    /// Keeps the connection writable after the peer's end (see above).
+    virtual void set_allow_half_open(bool allow) = 0;
+
+    /// Emits ev::timeout after `seconds` without reads or writes; 0 turns it
+    /// off. Re-arms after each timeout. Throws std::invalid_argument for a
+    /// negative or non-finite value.
+    virtual void set_timeout(double seconds) = 0;
+
+    /// TCP_NODELAY (no effect on Unix sockets). Throws reactsock::Error on failure.
+    virtual void set_no_delay(bool enable) = 0;
+
+    /// SO_KEEPALIVE, and when given, the idle time before probes, the interval
+    /// between probes (seconds) and the probe count. Throws reactsock::Error.
+    virtual void set_keep_alive(bool enable, int idle_seconds = 0, int interval_seconds = 0,
+                                int probe_count = 0) = 0;
+
+    /// Generic integer socket options (setsockopt/getsockopt), e.g.
+    /// set_option(SOL_SOCKET, SO_SNDBUF, 1 << 20). Throw reactsock::Error.
+    virtual void set_option(int level, int name, int value) = 0;
+    [[nodiscard]] virtual int get_option(int level, int name) const = 0;
+
+    /// Bytes accepted by write() but not yet taken by the kernel.
+    [[nodiscard]] virtual std::size_t buffered_amount() const noexcept = 0;
+
+    /// The soft limit of the write buffer (default 65536).
+    virtual void set_soft_limit(std::size_t bytes) = 0;
+
+    /// The socket descriptor, or -1 once closed. Do not close it yourself.
+    [[nodiscard]] virtual int native_handle() const noexcept = 0;
+
+    /// Addresses, ports, family and state as JSON (Qore-style socket info):
+    /// {"remote": "tcp://...", "local": ..., "family": "ipv4"|"ipv6"|"unix",
+    ///  "remote_address": "127.0.0.1", "remote_port": 8080, "local_address": ...,
+    ///  "local_port": ..., "secure": false, "readable": true, "writable": true,
+    ///  "buffered": 0}. Include <nlohmann/json.hpp> to use the result.
+    [[nodiscard]] virtual nlohmann::json info() const = 0;
+};
+
+}  // namespace reactsock

@@ -1,0 +1,69 @@
+// reactsock/socket/socket_server.hpp — one class for every kind of server.
+//
+//     rs::SocketServer tcp("127.0.0.1:8080");
+//     rs::SocketServer unix_socket("unix:///tmp/app.sock");
+//     rs::SocketServer inherited("fd://3");
+//     rs::SocketServer tuned("0.0.0.0:8080", {{"tcp", {{"backlog", 1024}}}});
+//
+// Chooses TcpServer (tcp:// or no scheme), UnixServer (unix://), FdServer
+// (fd://N, php://fd/N) or — once reactsock has TLS — SecureServer (tls://),
+// and re-emits their ev::connection and ev::error. The context holds each
+// kind's options, as ReactPHP's $context array: {"tcp": {...}, "unix": {...},
+// "tls": {...}}; an unknown key throws std::invalid_argument.
+//
+// A bare port ("8080") is not accepted here, as in ReactPHP:
+// std::invalid_argument `Invalid URI given (EINVAL)`. Other errors are those
+// of the chosen server. A "tls://" URI currently throws std::invalid_argument
+// (TLS is not part of this build yet).
+#pragma once
+
+#include <reactsock/loop/loop.hpp>
+#include <reactsock/socket/server.hpp>
+#include <reactsock/socket/tcp_server.hpp>
+#include <reactsock/socket/unix_server.hpp>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reactsock {
+
+/// Options of SocketServer (also SocketServer::Context).
+struct SocketServerContext {
+    TcpServerOptions tcp{};
+    UnixServerOptions unix_socket{};
+
+    /// From {"tcp": {...}, "unix": {...}}.
+    static SocketServerContext from_json(const nlohmann::json& json);
+};
+
+class SocketServer final : public ServerInterface, public std::enable_shared_from_this<SocketServer> {
+public:
+    using Context = SocketServerContext;
+
+    explicit SocketServer(std::string_view uri, const Context& context = {},
+                          std::shared_ptr<Loop> loop = nullptr);
+    SocketServer(std::string_view uri, const nlohmann::json& context,
+                 std::shared_ptr<Loop> loop = nullptr);
+    ~SocketServer() override;
+    SocketServer(const SocketServer&) = delete;
+    SocketServer& operator=(const SocketServer&) = delete;
+
+    [[nodiscard]] std::optional<std::string> address() const override;
+    void pause() override;
+    void resume() override;
+    void close() override;
+
+    /// The server doing the work (TcpServer, UnixServer, FdServer, ...).
+    [[nodiscard]] const std::shared_ptr<ServerInterface>& inner() const noexcept { return server_; }
+
+private:
+    std::shared_ptr<ServerInterface> server_;
+    ListenerHandle connection_listener_;
+    ListenerHandle error_listener_;
+};
+
+}  // namespace reactsock

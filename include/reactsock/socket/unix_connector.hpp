@@ -1,0 +1,32 @@
+// reactsock/socket/unix_connector.hpp — connects to a Unix domain socket.
+//
+//     rs::UnixConnector connector;
+//     auto conn = rs::await(connector.connect("unix:///tmp/app.sock"));
+//
+// URIs: "unix:///path", a plain "/path", or "unix://@name" (Linux abstract).
+// Another scheme rejects with std::invalid_argument `Given URI "<uri>" is
+// invalid (EINVAL)`. A Unix connect completes at once, so the promise is
+// settled when connect() returns; a failure is reactsock::Error
+// `Unable to connect to unix domain socket "unix:///path": No such file or
+// directory (ENOENT)`. The connection's remote_address() is the URI.
+#pragma once
+
+#include <reactsock/loop/loop.hpp>
+#include <reactsock/socket/connector.hpp>
+
+#include <memory>
+
+namespace reactsock {
+
+class UnixConnector final : public ConnectorInterface {
+public:
+    explicit UnixConnector(std::shared_ptr<Loop> loop = nullptr);
+
+    [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
+
+private:
+    std::shared_ptr<Loop> loop_keep_;
+    Loop* loop_;
+};
+
+}  // namespace reactsock

@@ -1,0 +1,14 @@
+// src/dns/config.hpp — private: Resolver::Config checked and turned into c-ares options.
+#pragma once
+
+#include "dns/ares_channel.hpp"
+
+#include <reactsock/dns/resolver.hpp>
+
+namespace reactsock::dns_detail {
+
+/// Validates `config` (std::invalid_argument with the documented texts) and
+/// returns what the channel needs.
+ChannelOptions make_channel_options(const Resolver::Config& config);
+
+}  // namespace reactsock::dns_detail

@@ -1,0 +1,72 @@
+#include <reactsock/socket/socket_server.hpp>
+
+#include <reactsock/socket/fd_server.hpp>
+
+#include "../options.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace reactsock {
+
+SocketServerContext SocketServerContext::from_json(const nlohmann::json& json) {
+    detail::JsonOptions reader(json, "SocketServer context");
+    SocketServerContext context;
+    if (const auto* tcp = reader.raw("tcp")) context.tcp = TcpServer::Options::from_json(*tcp);
+    if (const auto* unix_socket = reader.raw("unix")) {
+        context.unix_socket = UnixServer::Options::from_json(*unix_socket);
+    }
+    if (reader.raw("tls") != nullptr) {
+        throw std::invalid_argument("SocketServer context \"tls\": TLS is not available in this build yet");
+    }
+    reader.finish();
+    return context;
+}
+
+SocketServer::SocketServer(std::string_view uri, const nlohmann::json& context, std::shared_ptr<Loop> loop)
+    : SocketServer(uri, Context::from_json(context), std::move(loop)) {}
+
+SocketServer::SocketServer(std::string_view uri, const Context& context, std::shared_ptr<Loop> loop) {
+    const auto sep = uri.find("://");
+    const std::string scheme = sep == std::string_view::npos ? "tcp" : std::string(uri.substr(0, sep));
+    if (scheme == "unix") {
+        server_ = std::make_shared<UnixServer>(uri, std::move(loop), context.unix_socket);
+    } else if (scheme == "fd" || (scheme == "php" && uri.substr(sep + 3).rfind("fd/", 0) == 0)) {
+        server_ = std::make_shared<FdServer>(uri, std::move(loop));
+    } else {
+        const std::string_view rest = sep == std::string_view::npos ? uri : uri.substr(sep + 3);
+        if (!rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            throw std::invalid_argument("Invalid URI given (EINVAL)");
+        }
+        if (scheme == "tls") {
+            throw std::invalid_argument("TLS servers are not available in this build yet: \"" + std::string(uri) + "\"");
+        }
+        server_ = std::make_shared<TcpServer>(uri, std::move(loop), context.tcp);
+    }
+    connection_listener_ = server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) {
+        auto keep = weak_from_this().lock();
+        emit(ev::connection, c);
+    });
+    error_listener_ = server_->on(ev::error, [this](const std::system_error& e) {
+        auto keep = weak_from_this().lock();
+        emit(ev::error, e);
+    });
+}
+
+SocketServer::~SocketServer() {
+    server_->remove_listener(connection_listener_);
+    server_->remove_listener(error_listener_);
+}
+
+std::optional<std::string> SocketServer::address() const { return server_->address(); }
+
+void SocketServer::pause() { server_->pause(); }
+
+void SocketServer::resume() { server_->resume(); }
+
+void SocketServer::close() {
+    server_->close();
+    remove_all_listeners();
+}
+
+}  // namespace reactsock
