@@ -1,8 +1,10 @@
-// reactsock demo: timers, a promise chain with cancellation, and a coroutine,
-// all on one event loop. Run: bash scripts/demo.sh
+// reactsock demo: timers, a promise chain with cancellation, a coroutine, and
+// TCP and Unix socket round trips, all on one event loop. Run: bash scripts/demo.sh
 //
 // Exit status 0 when every step behaved as expected (tests run it too).
 #include <reactsock/reactsock.hpp>
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -18,6 +20,28 @@ rs::Promise<std::string> countdown(int from) {
         co_await rs::sleep(0.05);
     }
     co_return "lift-off";
+}
+
+// A client coroutine: connect, send a line, wait for the echo.
+rs::Promise<std::string> round_trip(std::shared_ptr<rs::ConnectorInterface> connector, std::string uri) {
+    auto conn = co_await connector->connect(uri);
+    rs::Deferred<std::string> reply;
+    auto received = std::make_shared<std::string>();
+    conn->on(rs::ev::data, [received, reply](std::string_view chunk) mutable {
+        received->append(chunk);
+        if (received->find('\n') != std::string::npos) reply.resolve(*received);
+    });
+    conn->write("hello from " + conn->local_address().value_or("an unnamed socket") + "\n");
+    std::string line = co_await reply.promise();
+    conn->end();
+    co_return line;
+}
+
+// An echo server on `uri`; returns it (it listens until closed).
+std::shared_ptr<rs::SocketServer> echo_server(const std::string& uri) {
+    auto server = std::make_shared<rs::SocketServer>(uri);
+    server->on(rs::ev::connection, [](const std::shared_ptr<rs::Connection>& conn) { conn->pipe(conn); });
+    return server;
 }
 
 }  // namespace
@@ -60,6 +84,25 @@ int main() {
     } catch (const std::system_error& e) {
         std::printf("  %s\n", e.what());
     }
+
+    std::puts("5. a TCP round trip");
+    auto tcp = echo_server("127.0.0.1:0");
+    std::printf("  server listening on %s\n", tcp->address()->c_str());
+    const std::string tcp_reply =
+        rs::await(round_trip(std::make_shared<rs::TcpConnector>(), *tcp->address()));
+    std::printf("  echoed: %s", tcp_reply.c_str());
+    if (tcp_reply.rfind("hello from tcp://127.0.0.1:", 0) != 0) ++failures;
+    tcp->close();
+
+    std::puts("6. a Unix socket round trip");
+    const std::string path = "/tmp/reactsock-demo-" + std::to_string(::getpid()) + ".sock";
+    auto unix_server = echo_server("unix://" + path);
+    std::printf("  server listening on %s\n", unix_server->address()->c_str());
+    const std::string unix_reply =
+        rs::await(round_trip(std::make_shared<rs::UnixConnector>(), "unix://" + path));
+    std::printf("  echoed: %s", unix_reply.c_str());
+    if (unix_reply != "hello from an unnamed socket\n") ++failures;
+    unix_server->close();  // also removes the socket file
 
     std::puts(failures == 0 ? "demo finished: all good" : "demo finished: something went wrong");
     return failures == 0 ? 0 : 1;

@@ -69,4 +69,6 @@ void SocketServer::close() {
     remove_all_listeners();
 }
 
+void from_json(const nlohmann::json& json, SocketServerContext& out) { out = SocketServerContext::from_json(json); }
+
 }  // namespace reactsock

@@ -103,4 +103,6 @@ Promise<std::shared_ptr<Connection>> TcpConnector::connect(std::string_view uri_
                                   "Connection to " + uri + " cancelled during TCP/IP handshake (ECONNABORTED)");
 }
 
+void from_json(const nlohmann::json& json, TcpConnectorOptions& out) { out = TcpConnectorOptions::from_json(json); }
+
 }  // namespace reactsock

@@ -102,4 +102,6 @@ TcpServer::TcpServer(std::string_view uri_text, std::shared_ptr<Loop> loop, cons
     listen_on(fd, detail::local_address_of(fd).value_or(uri), options.tcp_nodelay);
 }
 
+void from_json(const nlohmann::json& json, TcpServerOptions& out) { out = TcpServerOptions::from_json(json); }
+
 }  // namespace reactsock

@@ -93,4 +93,6 @@ void UnixServer::after_close() {
     }
 }
 
+void from_json(const nlohmann::json& json, UnixServerOptions& out) { out = UnixServerOptions::from_json(json); }
+
 }  // namespace reactsock

@@ -261,3 +261,12 @@ TEST_CASE("EMFILE: one error per burst, no busy loop, accepting resumes when des
     ::close(ready_pipe[0]);
     ::close(go_pipe[1]);
 }
+
+TEST_CASE("options convert with json.get<>() too") {
+    const auto options = nlohmann::json{{"backlog", 7}, {"tcp_nodelay", true}}.get<rs::TcpServer::Options>();
+    CHECK(options.backlog == 7);
+    CHECK(options.tcp_nodelay);
+    CHECK_FALSE(options.so_reuseport);
+    const nlohmann::json unknown = {{"x", 1}};
+    CHECK_THROWS_AS(unknown.get<rs::TcpServer::Options>(), std::invalid_argument);
+}

@@ -34,11 +34,15 @@ namespace reactsock {
 /// Options of SocketServer (also SocketServer::Context).
 struct SocketServerContext {
     TcpServerOptions tcp{};
+
     UnixServerOptions unix_socket{};
 
     /// From {"tcp": {...}, "unix": {...}}.
     static SocketServerContext from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<SocketServerContext>()`; same rules as SocketServerContext::from_json.
+void from_json(const nlohmann::json& json, SocketServerContext& out);
 
 class SocketServer final : public ServerInterface, public std::enable_shared_from_this<SocketServer> {
 public:

@@ -33,11 +33,15 @@ struct TcpConnectorOptions {
     /// Local address to bind before connecting: "192.168.1.2",
     /// "192.168.1.2:0", "[::1]:4000".
     std::optional<std::string> bindto{};
+
     /// TCP_NODELAY on the connection.
     bool tcp_nodelay = false;
 
     static TcpConnectorOptions from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<TcpConnectorOptions>()`; same rules as TcpConnectorOptions::from_json.
+void from_json(const nlohmann::json& json, TcpConnectorOptions& out);
 
 class TcpConnector final : public ConnectorInterface {
 public:

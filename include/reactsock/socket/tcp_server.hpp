@@ -48,6 +48,7 @@ struct TcpServerOptions {
     bool so_reuseaddr = true;
     /// IPV6_V6ONLY for IPv6 addresses; unset leaves the system default.
     std::optional<bool> ipv6_v6only{};
+
     /// TCP_NODELAY on every accepted connection.
     bool tcp_nodelay = false;
 
@@ -55,6 +56,9 @@ struct TcpServerOptions {
     /// or a wrong type throws std::invalid_argument naming it.
     static TcpServerOptions from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<TcpServerOptions>()`; same rules as TcpServerOptions::from_json.
+void from_json(const nlohmann::json& json, TcpServerOptions& out);
 
 class TcpServer final : public detail::ListeningServer {
 public:

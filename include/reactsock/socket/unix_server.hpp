@@ -35,8 +35,12 @@ struct UnixServerOptions {
     /// Permissions for the socket file (e.g. 0660); unset keeps the umask's.
     std::optional<unsigned> mode{};
 
+
     static UnixServerOptions from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<UnixServerOptions>()`; same rules as UnixServerOptions::from_json.
+void from_json(const nlohmann::json& json, UnixServerOptions& out);
 
 class UnixServer final : public detail::ListeningServer {
 public:

@@ -1,0 +1,73 @@
+// netcat: connect, then copy stdin to the connection and the connection to stdout.
+//
+//   netcat <uri> [--options '<json>']
+//
+// tcp://IP:port (or IP:port) uses TcpConnector, unix:///path UnixConnector;
+// --options are the TcpConnector options ({"bindto": "127.0.0.1", ...}).
+// stdin's EOF half-closes the connection; exits 0 once both directions have
+// ended. On a failed connect prints the reason to stderr and exits 1.
+#include <reactsock/reactsock.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+
+namespace rs = reactsock;
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fputs("usage: netcat <uri> [--options '<json>']\n", stderr);
+        return 2;
+    }
+    const std::string uri = argv[1];
+    nlohmann::json options = nlohmann::json::object();
+    if (argc >= 4 && std::string(argv[2]) == "--options") {
+        try {
+            options = nlohmann::json::parse(argv[3]);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "Invalid --options JSON: %s\n", e.what());
+            return 2;
+        }
+    }
+
+    auto loop = rs::Loop::get();
+    std::shared_ptr<rs::ConnectorInterface> connector;
+    try {
+        if (uri.rfind("unix://", 0) == 0) {
+            connector = std::make_shared<rs::UnixConnector>(loop);
+        } else {
+            connector = std::make_shared<rs::TcpConnector>(loop, options);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
+    }
+
+    int status = 0;
+    connector->connect(uri)
+        .then([&](const std::shared_ptr<rs::Connection>& conn) {
+            auto in = std::make_shared<rs::ReadableResourceStream>(::dup(STDIN_FILENO), loop);
+            auto out = std::make_shared<rs::WritableResourceStream>(::dup(STDOUT_FILENO), loop);
+            // stdin -> connection: stdin's end becomes conn->end(), a half-close.
+            in->pipe(conn);
+            // connection -> stdout: the peer's end ends stdout, which closes it.
+            conn->pipe(out);
+            conn->on(rs::ev::error, [&status](const std::system_error& e) {
+                std::fprintf(stderr, "%s\n", e.what());
+                status = 1;
+            });
+            // Once the connection has closed, stop reading stdin too.
+            conn->on(rs::ev::close, [in] { in->close(); });
+        })
+        .otherwise([&](const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            status = 1;
+        });
+    loop->run();
+    return status;
+}

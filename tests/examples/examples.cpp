@@ -1,0 +1,131 @@
+// The example programs, driven as a user would: real processes, real sockets.
+#include "support/net.hpp"
+#include "support/process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <csignal>
+#include <cstring>
+#include <string>
+
+namespace {
+
+std::string listening_address(testproc::Process& process) {
+    const std::string line = process.read_line();
+    const std::string prefix = "Listening on ";
+    REQUIRE_MESSAGE(line.rfind(prefix, 0) == 0, "unexpected first line: ", line);
+    return line.substr(prefix.size());
+}
+
+// A blocking client with a receive timeout, so a broken example fails the
+// test instead of hanging it.
+int client_for(const std::string& address) {
+    const int fd = testnet::raw_connect(testnet::port_of(address));
+    timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+std::string receive(int fd, std::size_t size) {
+    std::string out;
+    char buffer[4096];
+    while (out.size() < size) {
+        const ssize_t n = ::recv(fd, buffer, std::min(sizeof buffer, size - out.size()), 0);
+        if (n <= 0) break;
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// One line, without its '\n' (byte by byte: simple, and enough here).
+std::string receive_line(int fd) {
+    std::string line;
+    char c = 0;
+    while (::recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
+    return line;
+}
+
+}  // namespace
+
+TEST_CASE("echo-server echoes over TCP and exits 0 on SIGTERM") {
+    testproc::Process server({ECHO_SERVER_PATH, "127.0.0.1:0"});
+    const std::string address = listening_address(server);
+    CHECK(address.rfind("tcp://127.0.0.1:", 0) == 0);
+    const int client = client_for(address);
+    testnet::send_all(client, "ping over tcp");
+    CHECK(receive(client, 13) == "ping over tcp");
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+    ::close(client);
+}
+
+TEST_CASE("echo-server on a Unix socket, with --options, exits 0 on SIGINT") {
+    const std::string path = testnet::temp_socket_path("echo-example");
+    testproc::Process server({ECHO_SERVER_PATH, "unix://" + path, "--options", R"({"unix": {"backlog": 16}})"});
+    CHECK(listening_address(server) == "unix://" + path);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strcpy(address.sun_path, path.c_str());
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    testnet::send_all(fd, "ping over unix");
+    CHECK(receive(fd, 14) == "ping over unix");
+    server.signal(SIGINT);
+    CHECK(server.wait() == 0);
+    ::close(fd);
+}
+
+TEST_CASE("echo-server reports a bad URI or bad options and exits 1") {
+    testproc::Process bad_uri({ECHO_SERVER_PATH, "localhost:80"});
+    CHECK(bad_uri.read_stderr() == "Given URI \"tcp://localhost:80\" does not contain a valid host IP (EINVAL)\n");
+    CHECK(bad_uri.wait() == 1);
+    testproc::Process bad_option({ECHO_SERVER_PATH, "127.0.0.1:0", "--options", R"({"tcp": {"nope": 1}})"});
+    CHECK(bad_option.read_stderr() == "Unknown TcpServer option \"nope\"\n");
+    CHECK(bad_option.wait() == 1);
+}
+
+TEST_CASE("chat-server passes each line to every other client") {
+    testproc::Process server({CHAT_SERVER_PATH, "127.0.0.1:0"});
+    const std::string address = listening_address(server);
+    const int alice = client_for(address);
+    const int bob = client_for(address);
+    // Bob speaks first: once Alice hears him, the server knows both.
+    testnet::send_all(bob, "bob is here\n");
+    const std::string heard = receive_line(alice);
+    CHECK(heard.rfind("tcp://127.0.0.1:", 0) == 0);  // lines carry the sender's address
+    CHECK(heard.find(": bob is here") != std::string::npos);
+    // Two lines in one write arrive as two lines; the sender does not get them back.
+    testnet::send_all(alice, "hello bob\nand a second line\n");
+    CHECK(receive_line(bob).find(": hello bob") != std::string::npos);
+    CHECK(receive_line(bob).find(": and a second line") != std::string::npos);
+    server.signal(SIGINT);
+    CHECK(receive_line(alice) == "server shutting down");
+    ::close(alice);  // a client that hangs up on EOF
+    CHECK(receive_line(bob) == "server shutting down");  // bob does not: cut off after a grace period
+    CHECK(server.wait() == 0);
+    ::close(bob);
+}
+
+TEST_CASE("netcat pipes stdin to the server and the reply to stdout, then exits 0") {
+    testproc::Process server({ECHO_SERVER_PATH, "127.0.0.1:0"});
+    const std::string address = listening_address(server);
+    testproc::Process netcat({NETCAT_PATH, address});
+    const std::string payload = testnet::pattern(200000, 3);
+    netcat.write_stdin(payload);
+    netcat.close_stdin();  // EOF: half-close; the echo still comes back
+    CHECK(netcat.read_stdout() == payload);
+    CHECK(netcat.wait() == 0);
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+}
+
+TEST_CASE("netcat prints why a connect failed and exits 1") {
+    const auto port = testnet::closed_port();
+    testproc::Process netcat({NETCAT_PATH, "127.0.0.1:" + std::to_string(port)});
+    CHECK(netcat.read_stderr() ==
+          "Connection to tcp://127.0.0.1:" + std::to_string(port) + " failed: Connection refused (ECONNREFUSED)\n");
+    CHECK(netcat.wait() == 1);
+}
