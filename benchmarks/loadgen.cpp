@@ -266,7 +266,10 @@ bool Generator::read_some(std::size_t i) {
             c.recvd += static_cast<std::uint64_t>(n);
             total_bytes_ += static_cast<std::uint64_t>(n);
             if (in_window_) bytes_ += static_cast<std::uint64_t>(n);
-            if (config_.mode == Mode::stream) continue;  // edge-triggered: read until EAGAIN
+            if (config_.mode == Mode::stream) {
+                last_progress_ = now_ns();
+                continue;  // edge-triggered: read until EAGAIN
+            }
             if (c.recvd == c.want) {
                 // Nothing is outstanding, so nothing else can be buffered: skip
                 // the recv() that would return EAGAIN (the next echo is a new edge).
@@ -276,10 +279,7 @@ bool Generator::read_some(std::size_t i) {
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (config_.mode == Mode::stream) last_progress_ = now_ns();
-            return true;
-        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
         return fail("recv() on " + conn_name(i) + ": " + (n == 0 ? std::string("the server closed the connection") : errno_text(errno)) +
                     " after " + std::to_string(c.recvd) + " of " + std::to_string(c.sent) + " bytes echoed");
     }
@@ -392,7 +392,7 @@ LoadResult Generator::run() {
         // Phase transitions.
         if (phase_ == Phase::connecting) {
             while (opened_ < total && connecting_ < kMaxConnecting && !failed_) open_conn(opened_++);
-            const bool ready = config_.mode == Mode::idle ? idle_done_ == total : connected_ == total;
+            const bool ready = config_.mode == Mode::idle ? idle_done_ >= total : connected_ >= total;
             if (ready) {
                 if (config_.mode == Mode::idle) {
                     phase_ = Phase::idle_hold;

@@ -44,6 +44,17 @@ bool would_block(int error_number) {
 
 }  // namespace
 
+std::size_t SocketSend::operator()(asio::posix::stream_descriptor& socket, std::string_view data,
+                                   asio::error_code& ec) const {
+    const ssize_t n = ::send(socket.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+        ec = asio::error_code(errno, asio::error::get_system_category());
+        return 0;
+    }
+    ec = {};
+    return static_cast<std::size_t>(n);
+}
+
 std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd) {
     auto connection = std::make_shared<SocketConnection>(Passkey{}, loop, fd);
     std::weak_ptr<SocketConnection> weak = connection;
@@ -67,6 +78,7 @@ SocketConnection::SocketConnection(Passkey, Loop& loop, int fd)
         unix_ = address.ss_family == AF_UNIX;
     }
     watcher_.assign(fd);  // owns the fd from here on
+    writer_.emplace(watcher_, static_cast<WriterEvents&>(*this), 65536);
 }
 
 SocketConnection::~SocketConnection() {
@@ -119,7 +131,7 @@ void SocketConnection::on_readable() {
         start_reading();
         return;
     }
-    fail(error_number, "Unable to read from stream: ");
+    fail(make_errno_error(error_number, "Unable to read from stream: "));
 }
 
 void SocketConnection::handle_eof() {
@@ -128,10 +140,10 @@ void SocketConnection::handle_eof() {
     peer_ended_ = true;
     emit(ev::end);
     if (closed_) return;
-    if (writable_ && !allow_half_open_) {
-        end();  // flush what is buffered, then close
-    } else if (!writable_ && buffered_amount() == 0) {
-        close();  // we had ended already: both directions are done
+    if (is_writable()) {
+        if (!allow_half_open_) end();  // flush what is buffered, then close
+    } else if (!writer_->is_ending()) {
+        close();  // our side was done already: both directions are
     }
 }
 
@@ -152,79 +164,29 @@ void SocketConnection::resume() {
 // ---- writing ----------------------------------------------------------------------
 
 bool SocketConnection::write(std::string_view data) {
-    if (!writable_) return false;
-    if (data.empty()) return buffered_amount() < soft_limit_;
+    if (closed_) return false;
     touch();
-    if (buffered_amount() == 0) {
-        // Straight to the kernel; buffer only what it does not take.
-        const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-        if (n >= 0) {
-            data.remove_prefix(static_cast<std::size_t>(n));
-            if (data.empty()) return true;
-        } else if (!would_block(errno)) {
-            fail_later(errno, "Unable to write to stream: ");
-            return false;
-        }
-        out_.clear();
-        out_offset_ = 0;
-    }
-    out_.append(data);
-    wait_writable();
-    return buffered_amount() < soft_limit_;
-}
-
-void SocketConnection::wait_writable() {
-    if (write_waiting_ || closed_) return;
-    write_waiting_ = true;
-    watcher_.async_wait(asio::posix::stream_descriptor::wait_write,
-                        [self = shared_this(this)](const asio::error_code& ec) {
-                            self->write_waiting_ = false;
-                            if (ec == asio::error::operation_aborted || self->closed_) return;
-                            self->flush_buffer();
-                        });
-}
-
-void SocketConnection::flush_buffer() {
-    const std::size_t before = buffered_amount();
-    while (buffered_amount() > 0) {
-        const ssize_t n = ::send(fd_, out_.data() + out_offset_, buffered_amount(), MSG_NOSIGNAL);
-        if (n > 0) {
-            out_offset_ += static_cast<std::size_t>(n);
-            continue;
-        }
-        const int error_number = errno;
-        if (n < 0 && error_number == EINTR) continue;
-        if (n < 0 && would_block(error_number)) break;
-        fail(error_number, "Unable to write to stream: ");
-        return;
-    }
-    if (buffered_amount() == 0) {
-        out_.clear();
-        out_offset_ = 0;
-    } else {
-        if (out_offset_ > out_.size() / 2) {
-            out_.erase(0, out_offset_);
-            out_offset_ = 0;
-        }
-        wait_writable();
-    }
-    touch();
-    auto keep = keep_alive();
-    if (before >= soft_limit_ && buffered_amount() < soft_limit_) emit(ev::drain);
-    if (!closed_ && ending_ && buffered_amount() == 0) finish_write_side();
+    return writer_->write(data);
 }
 
 void SocketConnection::end(std::string_view data) {
-    if (!writable_) return;
-    if (!data.empty()) write(data);
-    if (!writable_) return;  // the write failed
-    writable_ = false;
-    ending_ = true;
-    if (buffered_amount() == 0) finish_write_side();
+    if (!is_writable()) return;
+    touch();
+    writer_->end(data);  // on_writer_finished() once flushed, maybe right now
 }
 
+void SocketConnection::on_writer_drain() {
+    touch();
+    auto keep = keep_alive();
+    emit(ev::drain);
+}
+
+void SocketConnection::on_writer_error(const Error& error) { fail(error); }
+
+void SocketConnection::on_writer_finished() { finish_write_side(); }
+
 void SocketConnection::finish_write_side() {
-    ending_ = false;
+    if (closed_) return;
     if (peer_ended_ || !readable_) {
         close();
         return;
@@ -236,21 +198,12 @@ void SocketConnection::finish_write_side() {
 
 // ---- errors and closing ---------------------------------------------------------
 
-void SocketConnection::fail(int error_number, const char* prefix) {
+void SocketConnection::fail(const Error& error) {
     if (closed_) return;
     auto keep = keep_alive();
     readable_ = false;
-    writable_ = false;
-    emit(ev::error, make_errno_error(error_number, prefix));
+    emit(ev::error, error);
     close();
-}
-
-void SocketConnection::fail_later(int error_number, const char* prefix) {
-    // write() never emits from inside the call (stream contract).
-    writable_ = false;
-    asio::post(loop_->context(), [self = shared_this(this), error_number, prefix] {
-        self->fail(error_number, prefix);
-    });
 }
 
 void SocketConnection::close() {
@@ -259,7 +212,7 @@ void SocketConnection::close() {
     cache_addresses();  // still readable inside `close` listeners
     closed_ = true;
     readable_ = false;
-    writable_ = false;
+    writer_->close();
     if (idle_timer_) {
         loop_->cancel_timer(idle_timer_);
         idle_timer_.reset();
@@ -270,9 +223,6 @@ void SocketConnection::close() {
     asio::error_code ignored;
     watcher_.close(ignored);  // cancels pending waits and closes the fd
     fd_ = -1;
-    out_.clear();
-    out_.shrink_to_fit();
-    out_offset_ = 0;
     emitting_close_ = true;
     emit(ev::close);
     emitting_close_ = false;
@@ -410,7 +360,7 @@ nlohmann::json SocketConnection::info() const {
     split(local, "local");
     out["secure"] = is_secure();
     out["readable"] = readable_;
-    out["writable"] = writable_;
+    out["writable"] = is_writable();
     out["buffered"] = buffered_amount();
     out["closed"] = closed_;
     return out;

@@ -16,6 +16,8 @@
 #include <reactsock/loop/loop.hpp>
 #include <reactsock/socket/connection.hpp>
 
+#include "stream/write_buffer.hpp"
+
 #include <asio/posix/stream_descriptor.hpp>
 
 #include <cstdint>
@@ -25,7 +27,13 @@
 
 namespace reactsock::detail {
 
-class SocketConnection : public Connection {
+// send() with MSG_NOSIGNAL: a peer that went away is EPIPE, not SIGPIPE.
+struct SocketSend {
+    std::size_t operator()(asio::posix::stream_descriptor& socket, std::string_view data,
+                           asio::error_code& ec) const;
+};
+
+class SocketConnection : public Connection, private WriterEvents {
     struct Passkey {};
 
 public:
@@ -43,7 +51,7 @@ public:
     void pause() override;
     void resume() override;
     // WritableStream
-    [[nodiscard]] bool is_writable() const override { return writable_; }
+    [[nodiscard]] bool is_writable() const override { return !closed_ && writer_->is_writable(); }
     bool write(std::string_view data) override;
     void end(std::string_view data = {}) override;
     // Stream
@@ -59,9 +67,9 @@ public:
     void set_option(int level, int name, int value) override;
     [[nodiscard]] int get_option(int level, int name) const override;
     [[nodiscard]] std::size_t buffered_amount() const noexcept override {
-        return out_.size() - out_offset_;
+        return writer_->buffered_amount();
     }
-    void set_soft_limit(std::size_t bytes) override { soft_limit_ = bytes == 0 ? 1 : bytes; }
+    void set_soft_limit(std::size_t bytes) override { writer_->set_soft_limit(bytes == 0 ? 1 : bytes); }
     [[nodiscard]] int native_handle() const noexcept override { return fd_; }
     [[nodiscard]] nlohmann::json info() const override;
 
@@ -69,11 +77,13 @@ private:
     void start_reading();
     void on_readable();
     void handle_eof();
-    void flush_buffer();
-    void wait_writable();
     void finish_write_side();
-    void fail(int error_number, const char* prefix);
-    void fail_later(int error_number, const char* prefix);
+    void fail(const Error& error);
+    // WriterEvents
+    void on_writer_drain() override;
+    void on_writer_error(const Error& error) override;
+    void on_writer_finished() override;
+    [[nodiscard]] std::shared_ptr<void> writer_keep_alive() override { return keep_alive(); }
     void touch() noexcept;
     void arm_idle_timer(double seconds);
     void on_idle_timer();
@@ -85,20 +95,18 @@ private:
     int fd_;
     bool unix_ = false;
 
-    std::string out_;              // bytes the kernel did not take yet, from out_offset_
-    std::size_t out_offset_ = 0;
-    std::size_t soft_limit_ = 65536;
+    // Write-through, buffering of the rest, soft limit, drain, end after
+    // flush: the same writer as the resource streams'. Constructed once the
+    // descriptor is assigned.
+    std::optional<BufferedWriter<asio::posix::stream_descriptor, SocketSend>> writer_;
 
     bool readable_ = true;
-    bool writable_ = true;
     bool paused_ = false;
     bool closed_ = false;
     bool emitting_close_ = false;
     bool read_waiting_ = false;   // an async_wait(read) is pending
     bool read_posted_ = false;    // a speculative read is posted
     bool maybe_readable_ = true;  // readiness may be unreported: try a read first
-    bool write_waiting_ = false;  // an async_wait(write) is pending
-    bool ending_ = false;         // end() called: finish the write side once flushed
     bool write_shut_ = false;     // shutdown(SHUT_WR) done
     bool peer_ended_ = false;     // EOF read
     bool allow_half_open_ = false;
