@@ -2,8 +2,9 @@
 //
 //   netcat <uri> [--options '<json>']
 //
-// tcp://IP:port (or IP:port) uses TcpConnector, unix:///path UnixConnector;
-// --options are the TcpConnector options ({"bindto": "127.0.0.1", ...}).
+// Connects with the Connector facade, so hostnames (DNS, Happy Eyeballs),
+// tcp:// and unix:// all work; --options are the Connector's options
+// ({"timeout": 3, "dns": "127.0.0.1:5353", "tcp": {"bindto": "127.0.0.1"}}).
 // stdin's EOF half-closes the connection; exits 0 once both directions have
 // ended. On a failed connect prints the reason to stderr and exits 1.
 #include <reactsock/reactsock.hpp>
@@ -36,13 +37,9 @@ int main(int argc, char** argv) {
     }
 
     auto loop = rs::Loop::get();
-    std::shared_ptr<rs::ConnectorInterface> connector;
+    std::shared_ptr<rs::Connector> connector;
     try {
-        if (uri.rfind("unix://", 0) == 0) {
-            connector = std::make_shared<rs::UnixConnector>(loop);
-        } else {
-            connector = std::make_shared<rs::TcpConnector>(loop, options);
-        }
+        connector = std::make_shared<rs::Connector>(options, loop);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;

@@ -1,4 +1,7 @@
 // The example programs, driven as a user would: real processes, real sockets.
+#include <reactsock/socket/tcp_server.hpp>
+
+#include "support/dnsmasq.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 
@@ -10,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -128,4 +132,53 @@ TEST_CASE("netcat prints why a connect failed and exits 1") {
     CHECK(netcat.read_stderr() ==
           "Connection to tcp://127.0.0.1:" + std::to_string(port) + " failed: Connection refused (ECONNREFUSED)\n");
     CHECK(netcat.wait() == 1);
+}
+
+TEST_CASE("netcat resolves names through the Connector facade and its --options") {
+    testdns::Dnsmasq dns({"--local=/test/", "--host-record=echo.test,127.0.0.1"});
+    testproc::Process server({ECHO_SERVER_PATH, "127.0.0.1:0"});
+    const auto port = std::to_string(testnet::port_of(listening_address(server)));
+    testproc::Process netcat({NETCAT_PATH, "echo.test:" + port, "--options", R"({"dns": ")" + dns.nameserver() + R"("})"});
+    netcat.write_stdin("by name\n");
+    netcat.close_stdin();
+    CHECK(netcat.read_stdout() == "by name\n");
+    CHECK(netcat.wait() == 0);
+    testproc::Process bad({NETCAT_PATH, "127.0.0.1:1", "--options", R"({"timeout": "soon"})"});
+    CHECK(bad.read_stderr() == "Connector option \"timeout\" must be a number\n");
+    CHECK(bad.wait() == 2);
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+}
+
+TEST_CASE("http-client fetches a page from a local HTTP server by name") {
+    auto loop = std::make_shared<reactsock::Loop>();
+    testdns::Dnsmasq dns({"--local=/test/", "--host-record=www.test,127.0.0.1"});
+    // A one-shot HTTP server in this process, on its own thread's loop.
+    auto server = std::make_shared<reactsock::TcpServer>("127.0.0.1:0", loop);
+    std::string request;
+    server->on(reactsock::ev::connection, [&](const std::shared_ptr<reactsock::Connection>& conn) {
+        conn->set_allow_half_open(true);
+        conn->on(reactsock::ev::data, [&request](std::string_view chunk) { request.append(chunk); });
+        conn->on(reactsock::ev::end, [conn] { conn->end("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"); });
+    });
+    const auto port = std::to_string(testnet::port_of(*server->address()));
+    testproc::Process client({HTTP_CLIENT_PATH, "http://www.test:" + port + "/index.html", "--options",
+                              R"({"dns": ")" + dns.nameserver() + R"("})"});
+    bool done = false;
+    std::string output;
+    int status = -1;
+    std::thread reader([&] {
+        output = client.read_stdout();
+        status = client.wait();
+        loop->post([&] { done = true; });
+    });
+    testnet::run_until(loop, [&] { return done; });
+    reader.join();
+    CHECK(status == 0);
+    CHECK(output == "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    CHECK(request.rfind("GET /index.html HTTP/1.0\r\nHost: www.test:" + port + "\r\n", 0) == 0);
+
+    testproc::Process refused({HTTP_CLIENT_PATH, "http://127.0.0.1:" + std::to_string(testnet::closed_port()) + "/"});
+    CHECK(refused.read_stderr().find("failed: Connection refused (ECONNREFUSED)") != std::string::npos);
+    CHECK(refused.wait() == 1);
 }

@@ -18,7 +18,7 @@
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
-#include <reactsock/socket/connector.hpp>
+#include <reactsock/socket/connector_interface.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 

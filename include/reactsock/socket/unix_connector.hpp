@@ -12,7 +12,7 @@
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
-#include <reactsock/socket/connector.hpp>
+#include <reactsock/socket/connector_interface.hpp>
 
 #include <memory>
 

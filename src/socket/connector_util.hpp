@@ -1,0 +1,29 @@
+// Private: what the connector decorators share — URI rebuilding and the
+// ReactPHP message rewriting of failures from the connector below.
+#pragma once
+
+#include "uri.hpp"
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace reactsock::detail {
+
+// ReactPHP's Connector::uri(): `parts` with `ip` as host (IPv6 bracketed),
+// "hostname=<host>" added to the query unless it has one; the scheme only if
+// the original had one.
+std::string uri_with_ip(const Uri& parts, bool had_scheme, const std::string& ip, const std::string& host);
+
+// `text` without "?hostname=..." / "&hostname=..." parameters.
+std::string strip_hostname_query(std::string_view text);
+
+// "Connection to <uri> failed: <inner message without hostname queries>",
+// keeping the inner code; std::invalid_argument and non-system errors pass
+// through unchanged.
+std::exception_ptr wrap_connect_failure(const std::exception_ptr& inner, const std::string& uri);
+
+// The errno condition of a system_error rejection (EIO otherwise).
+int error_code_of(const std::exception_ptr& error);
+
+}  // namespace reactsock::detail

@@ -1,0 +1,160 @@
+#include <reactsock/socket/connector.hpp>
+
+#include <reactsock/promise/await.hpp>
+#include <reactsock/socket/fixed_uri_connector.hpp>
+#include <reactsock/socket/tcp_server.hpp>
+#include <reactsock/socket/timeout_connector.hpp>
+#include <reactsock/socket/unix_connector.hpp>
+#include <reactsock/socket/unix_server.hpp>
+
+#include "support/dnsmasq.hpp"
+#include "support/net.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+namespace rs = reactsock;
+
+namespace {
+
+std::string rejection_of(const rs::Promise<std::shared_ptr<rs::Connection>>& p, const std::shared_ptr<rs::Loop>& loop,
+                         int* code = nullptr) {
+    try {
+        rs::await(p, loop);
+    } catch (const std::system_error& e) {
+        if (code != nullptr) *code = e.code().value();
+        return e.what();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "fulfilled";
+}
+
+// A TCP listener on 127.0.0.1 whose accept queue is full: connects stay pending.
+struct BlackHole {
+    BlackHole() {
+        listener = testnet::raw_listen(port, 0);
+        for (int i = 0; i < 4; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            sockaddr_in address{};
+            address.sin_family = AF_INET;
+            address.sin_port = htons(port);
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+            fillers.push_back(fd);
+        }
+    }
+    ~BlackHole() {
+        for (int fd : fillers) ::close(fd);
+        ::close(listener);
+    }
+    BlackHole(const BlackHole&) = delete;
+    BlackHole& operator=(const BlackHole&) = delete;
+    std::uint16_t port = 0;
+    int listener = -1;
+    std::vector<int> fillers;
+};
+
+}  // namespace
+
+TEST_CASE("TimeoutConnector: timed out, with ReactPHP's message, and the attempt's socket closed") {
+    auto loop = std::make_shared<rs::Loop>();
+    BlackHole hole;
+    rs::TimeoutConnector connector(std::make_shared<rs::TcpConnector>(loop), 0.05, loop);
+    const int fds_before = testnet::open_fds();
+    const std::string uri = "127.0.0.1:" + std::to_string(hole.port);
+    int code = 0;
+    CHECK(rejection_of(connector.connect(uri), loop, &code) == "Connection to " + uri + " timed out after 0.05 seconds (ETIMEDOUT)");
+    CHECK(code == ETIMEDOUT);
+    CHECK(testnet::open_fds() == fds_before);
+    CHECK(loop->timer_count() == 0);
+}
+
+TEST_CASE("TimeoutConnector: an attempt settled at once needs no timer; cancel cancels the attempt") {
+    auto loop = std::make_shared<rs::Loop>();
+    rs::TimeoutConnector unix_connector(std::make_shared<rs::UnixConnector>(loop), 10, loop);
+    auto failed = unix_connector.connect("unix://" + testnet::temp_socket_path("none"));
+    CHECK(failed.is_rejected());
+    CHECK(loop->timer_count() == 0);
+    failed.otherwise([](std::exception_ptr) { return std::shared_ptr<rs::Connection>(); });
+
+    BlackHole hole;
+    rs::TimeoutConnector connector(std::make_shared<rs::TcpConnector>(loop), 10, loop);
+    const std::string uri = "tcp://127.0.0.1:" + std::to_string(hole.port);
+    auto pending = connector.connect(uri);
+    CHECK(loop->timer_count() == 1);
+    pending.cancel();
+    CHECK(rejection_of(pending, loop) == "Connection to " + uri + " cancelled during TCP/IP handshake (ECONNABORTED)");
+    CHECK(loop->timer_count() == 0);
+    CHECK_THROWS_AS(rs::TimeoutConnector(nullptr, 1), std::invalid_argument);
+    CHECK_THROWS_AS(rs::TimeoutConnector(std::make_shared<rs::TcpConnector>(loop), -1, loop), std::invalid_argument);
+}
+
+TEST_CASE("FixedUriConnector always connects to its URI") {
+    auto loop = std::make_shared<rs::Loop>();
+    auto server = std::make_shared<rs::TcpServer>("127.0.0.1:0", loop);
+    rs::FixedUriConnector connector(*server->address(), std::make_shared<rs::TcpConnector>(loop));
+    auto conn = rs::await(connector.connect("ignored.example:1"), loop);
+    CHECK(conn->remote_address() == server->address());
+}
+
+TEST_CASE("Connector: tcp with DNS from a local nameserver, unix, and schemes switched off") {
+    auto loop = std::make_shared<rs::Loop>();
+    testdns::Dnsmasq dns({"--local=/test/", "--host-record=svc.test,127.0.0.1,::1"});
+    auto server = std::make_shared<rs::TcpServer>("127.0.0.1:0", loop);
+    const auto port = std::to_string(testnet::port_of(*server->address()));
+    const std::string path = testnet::temp_socket_path("facade");
+    auto unix_server = std::make_shared<rs::UnixServer>(path, loop);
+
+    rs::Connector connector(nlohmann::json{{"dns", dns.nameserver()}, {"timeout", 5}}, loop);
+    CHECK(rs::await(connector.connect("svc.test:" + port), loop)->remote_address() == "tcp://127.0.0.1:" + port);
+    CHECK(rs::await(connector.connect("tcp://127.0.0.1:" + port), loop)->remote_address() == "tcp://127.0.0.1:" + port);
+    CHECK(rs::await(connector.connect("unix://" + path), loop)->remote_address() == "unix://" + path);
+
+    rs::Connector plain(nlohmann::json{{"dns", false}, {"unix", false}, {"timeout", false}}, loop);
+    int code = 0;
+    CHECK(rejection_of(plain.connect("unix://" + path), loop, &code) ==
+          "No connector available for URI scheme \"unix\" (EINVAL)");
+    CHECK(code == EINVAL);
+    CHECK(rejection_of(plain.connect("ftp://127.0.0.1:21"), loop) == "No connector available for URI scheme \"ftp\" (EINVAL)");
+    CHECK(rejection_of(plain.connect("svc.test:" + port), loop) ==
+          "Given URI \"tcp://svc.test:" + port + "\" does not contain a valid host IP (EINVAL)");
+
+    rs::Connector dns_only(rs::Connector::Options{.dns = dns.nameserver(), .happy_eyeballs = false}, loop);
+    CHECK(rs::await(dns_only.connect("svc.test:" + port), loop)->remote_address() == "tcp://127.0.0.1:" + port);
+}
+
+TEST_CASE("Connector: the default timeout wraps tcp connects; cancel reaches every stage") {
+    auto loop = std::make_shared<rs::Loop>();
+    BlackHole hole;
+    rs::Connector connector(nlohmann::json{{"timeout", 0.05}, {"dns", false}}, loop);
+    const std::string uri = "127.0.0.1:" + std::to_string(hole.port);
+    CHECK(rejection_of(connector.connect(uri), loop) == "Connection to " + uri + " timed out after 0.05 seconds (ETIMEDOUT)");
+
+    testdns::SilentNameserver silent;
+    rs::Connector slow(nlohmann::json{{"dns", silent.nameserver()}}, loop);
+    const int fds_before = testnet::open_fds();
+    auto pending = slow.connect("slow.test:80");
+    testnet::run_until(loop, [&] { return silent.received_query(); });
+    pending.cancel();
+    CHECK(rejection_of(pending, loop) == "Connection to tcp://slow.test:80 cancelled during DNS lookup (ECONNABORTED)");
+    CHECK(loop->timer_count() == 0);
+    CHECK(testnet::open_fds() <= fds_before + 1);  // the cached resolver may keep its channel
+}
+
+TEST_CASE("Connector options: JSON with an unknown key or a wrong type is refused, naming it") {
+    auto loop = std::make_shared<rs::Loop>();
+    CHECK_THROWS_WITH_AS(rs::Connector(nlohmann::json{{"timout", 3}}, loop), "Unknown Connector option \"timout\"",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(rs::Connector(nlohmann::json{{"dns", 5}}, loop),
+                         "Connector option \"dns\" must be true, false or a nameserver address", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(rs::Connector(nlohmann::json{{"tcp", {{"bind", "x"}}}}, loop),
+                         "Unknown TcpConnector option \"bind\"", std::invalid_argument);
+    const auto options = nlohmann::json{{"happy_eyeballs", false}, {"timeout", true}}.get<rs::Connector::Options>();
+    CHECK_FALSE(options.happy_eyeballs);
+    CHECK(options.timeout == 60.0);
+}
