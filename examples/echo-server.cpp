@@ -3,7 +3,8 @@
 //   echo-server [uri] [--options '<json>']
 //
 // Listens on `uri` (default 127.0.0.1:8000; also unix:///path, fd://N),
-// with `--options` as the SocketServer context ({"tcp": {...}, "unix": {...}}).
+// with `--options` as the SocketServer context ({"tcp": {...}, "unix": {...},
+// "tls": {"local_cert": "cert.pem", "local_pk": "key.pem"}} for tls://).
 // Prints "Listening on <address>" once listening; exits 0 on SIGINT/SIGTERM.
 // Benchmarks and tests drive it by that contract.
 #include <reactsock/reactsock.hpp>

@@ -7,4 +7,5 @@
 #include <reactsock/loop.hpp>
 #include <reactsock/promise.hpp>
 #include <reactsock/stream.hpp>
+#include <reactsock/tls.hpp>
 #include <reactsock/socket.hpp>

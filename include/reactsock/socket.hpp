@@ -9,8 +9,11 @@
 #include <reactsock/socket/fixed_uri_connector.hpp>
 #include <reactsock/socket/happy_eyeballs_connector.hpp>
 #include <reactsock/socket/limiting_server.hpp>
+#include <reactsock/socket/secure_connector.hpp>
+#include <reactsock/socket/secure_server.hpp>
 #include <reactsock/socket/server.hpp>
 #include <reactsock/socket/socket_server.hpp>
+#include <reactsock/socket/start_tls.hpp>
 #include <reactsock/socket/tcp_connector.hpp>
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/socket/timeout_connector.hpp>

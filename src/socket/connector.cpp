@@ -3,6 +3,7 @@
 #include <reactsock/error.hpp>
 #include <reactsock/socket/dns_connector.hpp>
 #include <reactsock/socket/happy_eyeballs_connector.hpp>
+#include <reactsock/socket/secure_connector.hpp>
 #include <reactsock/socket/timeout_connector.hpp>
 #include <reactsock/socket/unix_connector.hpp>
 
@@ -49,8 +50,14 @@ ConnectorOptions ConnectorOptions::from_json(const nlohmann::json& json) {
             options.timeout = seconds;
         }
     }
-    if (reader.raw("tls") != nullptr) {
-        throw std::invalid_argument("Connector option \"tls\": TLS is not available in this build yet");
+    if (const auto* tls = reader.raw("tls")) {
+        if (tls->is_boolean()) {
+            options.tls = tls->get<bool>();
+        } else if (tls->is_object()) {
+            options.tls = TlsOptions::from_json(*tls);
+        } else {
+            reader.wrong_type("tls", "true, false or an object of TLS options");
+        }
     }
     reader.finish();
     return options;
@@ -93,8 +100,22 @@ Connector::Connector(const Options& options, std::shared_ptr<Loop> loop) {
                 tcp = std::make_shared<DnsConnector>(tcp, resolver);
             }
         }
-        if (options.timeout) tcp = std::make_shared<TimeoutConnector>(tcp, *options.timeout, loop);
+        // tls:// reuses the untimed chain, so that one timer covers DNS, TCP and TLS.
+        std::shared_ptr<ConnectorInterface> tls;
+        if (const auto* custom_tls = std::get_if<std::shared_ptr<ConnectorInterface>>(&options.tls)) {
+            if (!*custom_tls) throw std::invalid_argument("Connector option \"tls\": the connector is null");
+            tls = *custom_tls;
+        } else if (const auto* tls_options = std::get_if<TlsOptions>(&options.tls)) {
+            tls = std::make_shared<SecureConnector>(tcp, loop, *tls_options);
+        } else if (std::get<bool>(options.tls)) {
+            tls = std::make_shared<SecureConnector>(tcp, loop);
+        }
+        if (options.timeout) {
+            tcp = std::make_shared<TimeoutConnector>(tcp, *options.timeout, loop);
+            if (tls) tls = std::make_shared<TimeoutConnector>(tls, *options.timeout, loop);
+        }
         tcp_ = std::move(tcp);
+        tls_ = std::move(tls);
     }
 
     if (const auto* custom = std::get_if<std::shared_ptr<ConnectorInterface>>(&options.unix_socket)) {
@@ -110,6 +131,7 @@ Promise<std::shared_ptr<Connection>> Connector::connect(std::string_view uri) {
     const std::string scheme = sep == std::string_view::npos ? "tcp" : std::string(uri.substr(0, sep));
     ConnectorInterface* chosen = nullptr;
     if (scheme == "tcp") chosen = tcp_.get();
+    if (scheme == "tls") chosen = tls_.get();
     if (scheme == "unix") chosen = unix_.get();
     if (chosen == nullptr) {
         return reject<std::shared_ptr<Connection>>(

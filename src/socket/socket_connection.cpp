@@ -2,6 +2,8 @@
 
 #include "uri.hpp"
 
+#include "tls/session.hpp"
+
 #include <reactsock/error.hpp>
 
 #include <asio/post.hpp>
@@ -44,14 +46,34 @@ bool would_block(int error_number) {
 
 }  // namespace
 
-std::size_t SocketSend::operator()(asio::posix::stream_descriptor& socket, std::string_view data,
-                                   asio::error_code& ec) const {
-    const ssize_t n = ::send(socket.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
+std::size_t TransportSend::operator()(asio::posix::stream_descriptor& /*socket*/, std::string_view data,
+                                      asio::error_code& ec) const {
+    return owner->transport_send(data, ec);
+}
+
+std::size_t SocketConnection::transport_send(std::string_view data, asio::error_code& ec) {
+    if (tls_state_ == TlsState::on) return tls_->write(data, ec);
+    if (tls_state_ == TlsState::handshaking) {  // not reached: writes wait in early_writes_
+        ec = asio::error::would_block;
+        return 0;
+    }
+    if (tls_state_ == TlsState::flushing_plaintext) data = data.substr(0, plaintext_left_);
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0) {
         ec = asio::error_code(errno, asio::error::get_system_category());
         return 0;
     }
     ec = {};
+    if (tls_state_ == TlsState::flushing_plaintext) {
+        plaintext_left_ -= static_cast<std::size_t>(n);
+        if (plaintext_left_ == 0) {
+            // The clear text is out: the handshake may start (not from inside the writer).
+            tls_state_ = TlsState::handshaking;
+            asio::post(loop_->context(), [self = shared_this(this)] {
+                if (!self->closed_ && self->tls_state_ == TlsState::handshaking) self->handshake_step();
+            });
+        }
+    }
     return static_cast<std::size_t>(n);
 }
 
@@ -78,11 +100,12 @@ SocketConnection::SocketConnection(Passkey, Loop& loop, int fd)
         unix_ = address.ss_family == AF_UNIX;
     }
     watcher_.assign(fd);  // owns the fd from here on
-    writer_.emplace(watcher_, static_cast<WriterEvents&>(*this), 65536);
+    writer_.emplace(watcher_, static_cast<WriterEvents&>(*this), 65536, TransportSend{this});
 }
 
 SocketConnection::~SocketConnection() {
     if (idle_timer_) loop_->cancel_timer(idle_timer_);
+    if (handshake_timer_) loop_->cancel_timer(handshake_timer_);
     if (destroy_hook_ != 0) loop_->remove_destroy_hook(destroy_hook_);
     // watcher_'s destructor closes the fd if close() did not.
 }
@@ -91,6 +114,7 @@ SocketConnection::~SocketConnection() {
 
 void SocketConnection::start_reading() {
     if (!readable_ || paused_ || closed_ || read_waiting_ || read_posted_) return;
+    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) return;
     if (maybe_readable_) {
         read_posted_ = true;
         asio::post(loop_->context(), [self = shared_this(this)] {
@@ -110,6 +134,10 @@ void SocketConnection::start_reading() {
 
 void SocketConnection::on_readable() {
     if (!readable_ || paused_ || closed_) return;
+    if (tls_state_ != TlsState::off) {
+        if (tls_state_ == TlsState::on) read_tls();
+        return;  // the handshake drives its own waits
+    }
     char* buffer = shared_read_buffer();
     const ssize_t n = ::recv(fd_, buffer, kReadBufferSize, 0);
     if (n > 0) {
@@ -166,12 +194,24 @@ void SocketConnection::resume() {
 bool SocketConnection::write(std::string_view data) {
     if (closed_) return false;
     touch();
+    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) {
+        if (end_after_handshake_) return false;
+        early_writes_.append(data);  // encrypted once the handshake is done
+        if (buffered_amount() < writer_->soft_limit()) return true;
+        early_drain_armed_ = true;
+        return false;
+    }
     return writer_->write(data);
 }
 
 void SocketConnection::end(std::string_view data) {
     if (!is_writable()) return;
     touch();
+    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) {
+        early_writes_.append(data);
+        end_after_handshake_ = true;
+        return;
+    }
     writer_->end(data);  // on_writer_finished() once flushed, maybe right now
 }
 
@@ -188,12 +228,13 @@ void SocketConnection::on_writer_finished() { finish_write_side(); }
 void SocketConnection::finish_write_side() {
     if (closed_) return;
     if (peer_ended_ || !readable_) {
+        if (tls_state_ == TlsState::on) tls_->shutdown();  // close_notify, best effort
         close();
         return;
     }
-    // Half-close: the peer sees EOF; we keep reading until it ends too.
-    ::shutdown(fd_, SHUT_WR);
+    // Half-close: the peer sees close_notify and EOF; we keep reading until it ends too.
     write_shut_ = true;
+    send_close_notify(true);
 }
 
 // ---- errors and closing ---------------------------------------------------------
@@ -220,6 +261,14 @@ void SocketConnection::close() {
     if (destroy_hook_ != 0) {
         loop_->remove_destroy_hook(std::exchange(destroy_hook_, 0));
     }
+    if (handshake_timer_) {
+        loop_->cancel_timer(handshake_timer_);
+        handshake_timer_.reset();
+    }
+    std::optional<Deferred<std::shared_ptr<Connection>>> handshake = std::move(handshake_);
+    handshake_.reset();
+    tls_.reset();  // our BIO never closes the fd
+    early_writes_.clear();
     asio::error_code ignored;
     watcher_.close(ignored);  // cancels pending waits and closes the fd
     fd_ = -1;
@@ -227,6 +276,186 @@ void SocketConnection::close() {
     emit(ev::close);
     emitting_close_ = false;
     remove_all_listeners();
+    if (handshake) handshake->reject(Error(ECONNABORTED, "Connection closed during TLS handshake (ECONNABORTED)"));
+}
+
+
+// ---- TLS ---------------------------------------------------------------------------
+
+std::optional<Error> SocketConnection::tls_unavailable() const {
+    if (closed_) return Error(EBADF, "Connection is closed (EBADF)");
+    if (tls_state_ != TlsState::off) return Error(EISCONN, "Connection is already secure or securing (EISCONN)");
+    if (!is_writable() || !readable_) return Error(ENOTCONN, "Connection is ending, cannot start TLS (ENOTCONN)");
+    return std::nullopt;
+}
+
+Promise<std::shared_ptr<Connection>> SocketConnection::start_tls(StartTlsParams params) {
+    using Result = std::shared_ptr<Connection>;
+    if (auto error = tls_unavailable()) return reject<Result>(*error);
+    try {
+        tls_ = std::make_unique<TlsSession>(std::move(params.context), fd_, params.peer_name,
+                                            std::move(params.session_key), std::move(params.unread));
+    } catch (const Error& error) {
+        return reject<Result>(error);
+    }
+    std::weak_ptr<SocketConnection> weak = shared_this(this);
+    handshake_.emplace([weak](Deferred<Result>& self) {
+        self.reject(Error(ECONNABORTED, "TLS handshake cancelled (ECONNABORTED)"));
+        if (auto connection = weak.lock()) {
+            connection->handshake_.reset();
+            connection->close();
+        }
+    });
+    auto promise = handshake_->promise();
+    if (params.timeout > 0) {
+        handshake_timer_ = loop_->add_timer(params.timeout, [weak, seconds = params.timeout] {
+            if (auto connection = weak.lock()) {
+                connection->handshake_timer_.reset();
+                connection->fail_handshake(Error(ETIMEDOUT, "TLS handshake timed out after " +
+                                                                format_seconds(seconds) + " seconds (ETIMEDOUT)"));
+            }
+        });
+    }
+    plaintext_left_ = writer_->buffered_amount();
+    if (plaintext_left_ > 0) {
+        tls_state_ = TlsState::flushing_plaintext;  // transport_send() starts the handshake
+    } else {
+        tls_state_ = TlsState::handshaking;
+        asio::post(loop_->context(), [self = shared_this(this)] {
+            if (!self->closed_ && self->tls_state_ == TlsState::handshaking) self->handshake_step();
+        });
+    }
+    return promise;
+}
+
+void SocketConnection::handshake_step() {
+    if (closed_ || tls_state_ != TlsState::handshaking || tls_wait_pending_) return;
+    auto keep = keep_alive();
+    const TlsSession::Step step = tls_->handshake();
+    if (step.done) {
+        finish_handshake();
+    } else if (step.error) {
+        fail_handshake(*step.error);
+    } else {
+        wait_for_handshake(step.want == TlsWant::write);
+    }
+}
+
+void SocketConnection::wait_for_handshake(bool write) {
+    tls_wait_pending_ = true;
+    watcher_.async_wait(write ? asio::posix::stream_descriptor::wait_write
+                              : asio::posix::stream_descriptor::wait_read,
+                        [self = shared_this(this)](const asio::error_code& ec) {
+                            self->tls_wait_pending_ = false;
+                            if (ec == asio::error::operation_aborted || self->closed_) return;
+                            if (ec) {
+                                self->fail_handshake(make_errno_error(ec.value(), ""));
+                                return;
+                            }
+                            self->handshake_step();
+                        });
+}
+
+void SocketConnection::finish_handshake() {
+    tls_state_ = TlsState::on;
+    touch();
+    if (handshake_timer_) {
+        loop_->cancel_timer(handshake_timer_);
+        handshake_timer_.reset();
+    }
+    // The handshake may have read application data along with its last
+    // records: read before waiting on the fd.
+    maybe_readable_ = true;
+    bool drain_due = false;
+    if (!early_writes_.empty()) {
+        std::string pending;
+        pending.swap(early_writes_);
+        const bool below_limit = writer_->write(pending);
+        drain_due = early_drain_armed_ && below_limit;
+        early_drain_armed_ = false;
+    }
+    if (end_after_handshake_) {
+        end_after_handshake_ = false;
+        writer_->end({});
+    }
+    auto keep = keep_alive();
+    if (handshake_) {
+        auto deferred = std::move(*handshake_);
+        handshake_.reset();
+        deferred.resolve(std::shared_ptr<Connection>(shared_this(this)));
+    }
+    if (closed_) return;
+    if (drain_due) emit(ev::drain);
+    start_reading();
+}
+
+void SocketConnection::fail_handshake(const Error& error) {
+    if (closed_) return;
+    auto keep = keep_alive();
+    std::optional<Deferred<std::shared_ptr<Connection>>> handshake = std::move(handshake_);
+    handshake_.reset();
+    close();
+    if (handshake) handshake->reject(error);
+}
+
+void SocketConnection::read_tls() {
+    char* buffer = shared_read_buffer();
+    std::size_t total = 0;
+    TlsSession::Read last;
+    // Everything OpenSSL can give now, up to a full buffer: decrypted bytes
+    // must not wait for the fd to become readable again (they never would).
+    while (total < kReadBufferSize) {
+        last = tls_->read(buffer + total, kReadBufferSize - total);
+        if (last.bytes == 0) break;
+        total += last.bytes;
+        last = {};
+    }
+    auto keep = keep_alive();
+    if (total > 0) {
+        touch();
+        emit(ev::data, std::string_view(buffer, total));
+        if (closed_ || !readable_) return;
+        if (paused_) {
+            maybe_readable_ = true;  // resume() reads again and sees the rest
+            return;
+        }
+    }
+    if (last.eof) {
+        handle_eof();
+    } else if (last.error) {
+        fail(*last.error);
+    } else if (last.want == TlsWant::write) {
+        // OpenSSL must send something (a key update answer) before reading on.
+        read_waiting_ = true;
+        watcher_.async_wait(asio::posix::stream_descriptor::wait_write,
+                            [self = shared_this(this)](const asio::error_code& ec) {
+                                self->read_waiting_ = false;
+                                if (ec == asio::error::operation_aborted || self->closed_) return;
+                                self->on_readable();
+                            });
+    } else {
+        // want_read: the socket is drained; a full buffer: maybe more.
+        maybe_readable_ = last.want != TlsWant::read;
+        start_reading();
+    }
+}
+
+void SocketConnection::send_close_notify(bool then_shutdown) {
+    if (closed_) return;
+    if (tls_ && tls_state_ == TlsState::on && tls_->shutdown() == TlsWant::write) {
+        watcher_.async_wait(asio::posix::stream_descriptor::wait_write,
+                            [self = shared_this(this), then_shutdown](const asio::error_code& ec) {
+                                if (ec == asio::error::operation_aborted || self->closed_) return;
+                                self->send_close_notify(then_shutdown);
+                            });
+        return;
+    }
+    if (then_shutdown) ::shutdown(fd_, SHUT_WR);
+}
+
+std::optional<TlsInfo> SocketConnection::tls_info() const {
+    if (tls_state_ != TlsState::on || !tls_) return std::nullopt;
+    return tls_->info();
 }
 
 // ---- idle timeout ---------------------------------------------------------------
@@ -283,16 +512,21 @@ void SocketConnection::cache_addresses() const {
     if (!local_) local_ = local_address_of(fd_);
 }
 
+std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::string> address) const {
+    if (address && tls_state_ == TlsState::on && address->rfind("tcp://", 0) == 0) address->replace(0, 3, "tls");
+    return address;
+}
+
 std::optional<std::string> SocketConnection::remote_address() const {
     if (closed_ && !emitting_close_) return std::nullopt;
     if (!remote_ && fd_ >= 0) remote_ = remote_address_of(fd_);
-    return remote_;
+    return secure_scheme(remote_);
 }
 
 std::optional<std::string> SocketConnection::local_address() const {
     if (closed_ && !emitting_close_) return std::nullopt;
     if (!local_ && fd_ >= 0) local_ = local_address_of(fd_);
-    return local_;
+    return secure_scheme(local_);
 }
 
 void SocketConnection::require_open() const {
@@ -359,6 +593,7 @@ nlohmann::json SocketConnection::info() const {
     split(remote, "remote");
     split(local, "local");
     out["secure"] = is_secure();
+    if (auto tls = tls_info()) out["tls"] = *tls;
     out["readable"] = readable_;
     out["writable"] = is_writable();
     out["buffered"] = buffered_amount();

@@ -11,10 +11,18 @@
 // drained and we wait; after a full-buffer read, after resume() and at the
 // start we try a read first (posted, so that data is never emitted from
 // inside resume()).
+//
+// TLS (start_tls) swaps the transport in place: the same object, read loop,
+// writer, idle timeout, options and addresses; reads become SSL_read() into
+// the same shared buffer and the writer's policy becomes SSL_write(). Before
+// waiting on the fd after a TLS read, everything OpenSSL has already
+// decrypted is delivered (we read until SSL_read wants the socket again).
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
+#include <reactsock/promise/promise.hpp>
 #include <reactsock/socket/connection.hpp>
+#include <reactsock/tls/info.hpp>
 
 #include "stream/write_buffer.hpp"
 
@@ -27,10 +35,29 @@
 
 namespace reactsock::detail {
 
-// send() with MSG_NOSIGNAL: a peer that went away is EPIPE, not SIGPIPE.
-struct SocketSend {
+class SocketConnection;
+class TlsContext;
+class TlsSession;
+
+// The writer's policy: send() with MSG_NOSIGNAL (a peer that went away is
+// EPIPE, not SIGPIPE), or SSL_write() once the connection is secure.
+struct TransportSend {
+    SocketConnection* owner;
     std::size_t operator()(asio::posix::stream_descriptor& socket, std::string_view data,
                            asio::error_code& ec) const;
+};
+
+// What start_tls needs besides the connection.
+struct StartTlsParams {
+    std::shared_ptr<TlsContext> context;
+    // Clients: SNI and the name to verify.
+    std::optional<std::string> peer_name;
+    // Clients: key of the session-resumption cache ("host:port").
+    std::string session_key;
+    // Bytes already read from the socket that belong to the TLS stream.
+    std::string unread;
+    // Seconds; 0: none. Expiry fails the handshake with ETIMEDOUT.
+    double timeout = 0;
 };
 
 class SocketConnection : public Connection, private WriterEvents {
@@ -51,7 +78,9 @@ public:
     void pause() override;
     void resume() override;
     // WritableStream
-    [[nodiscard]] bool is_writable() const override { return !closed_ && writer_->is_writable(); }
+    [[nodiscard]] bool is_writable() const override {
+        return !closed_ && !end_after_handshake_ && writer_->is_writable();
+    }
     bool write(std::string_view data) override;
     void end(std::string_view data = {}) override;
     // Stream
@@ -67,13 +96,42 @@ public:
     void set_option(int level, int name, int value) override;
     [[nodiscard]] int get_option(int level, int name) const override;
     [[nodiscard]] std::size_t buffered_amount() const noexcept override {
-        return writer_->buffered_amount();
+        return writer_->buffered_amount() + early_writes_.size();
     }
     void set_soft_limit(std::size_t bytes) override { writer_->set_soft_limit(bytes == 0 ? 1 : bytes); }
     [[nodiscard]] int native_handle() const noexcept override { return fd_; }
     [[nodiscard]] nlohmann::json info() const override;
+    [[nodiscard]] bool is_secure() const noexcept override { return tls_state_ == TlsState::on; }
+
+    /// Upgrades this connection to TLS in place and resolves with it once
+    /// the handshake is done. Plaintext still buffered is sent first;
+    /// writes made meanwhile are sent encrypted afterwards. Rejects with the
+    /// bare reason (callers prefix it): Error(EPROTO, "<OpenSSL errors>"),
+    /// Error(ECONNRESET, "Connection lost during TLS handshake (ECONNRESET)"),
+    /// Error(ETIMEDOUT, ...), Error(EBADF/EISCONN) when closed / already TLS;
+    /// after a failure the connection is closed. Cancelling closes the
+    /// connection and rejects with Error(ECONNABORTED, "TLS handshake cancelled (ECONNABORTED)").
+    /// Settles on later turns, never from inside this call.
+    Promise<std::shared_ptr<Connection>> start_tls(StartTlsParams params);
+    /// Why start_tls would reject at once (closed, already TLS, ending), if it would.
+    [[nodiscard]] std::optional<Error> tls_unavailable() const;
+
+    /// Negotiated details once secure.
+    [[nodiscard]] std::optional<TlsInfo> tls_info() const;
 
 private:
+    friend struct TransportSend;
+    enum class TlsState { off, flushing_plaintext, handshaking, on };
+
+    std::size_t transport_send(std::string_view data, asio::error_code& ec);
+    void read_tls();
+    void handshake_step();
+    void wait_for_handshake(bool write);
+    void finish_handshake();
+    void fail_handshake(const Error& error);
+    void send_close_notify(bool then_shutdown);
+    [[nodiscard]] std::optional<std::string> secure_scheme(std::optional<std::string> address) const;
+
     void start_reading();
     void on_readable();
     void handle_eof();
@@ -98,7 +156,7 @@ private:
     // Write-through, buffering of the rest, soft limit, drain, end after
     // flush: the same writer as the resource streams'. Constructed once the
     // descriptor is assigned.
-    std::optional<BufferedWriter<asio::posix::stream_descriptor, SocketSend>> writer_;
+    std::optional<BufferedWriter<asio::posix::stream_descriptor, TransportSend>> writer_;
 
     bool readable_ = true;
     bool paused_ = false;
@@ -119,6 +177,17 @@ private:
 
     mutable std::optional<std::string> remote_;
     mutable std::optional<std::string> local_;
+
+    // ---- TLS ----
+    TlsState tls_state_ = TlsState::off;
+    std::unique_ptr<TlsSession> tls_;
+    std::size_t plaintext_left_ = 0;  // bytes of the writer's buffer that go out in clear
+    std::string early_writes_;       // written during the handshake
+    bool early_drain_armed_ = false;
+    bool end_after_handshake_ = false;
+    std::optional<Deferred<std::shared_ptr<Connection>>> handshake_;
+    TimerHandle handshake_timer_;
+    bool tls_wait_pending_ = false;   // a handshake/close_notify wait is pending
 };
 
 }  // namespace reactsock::detail

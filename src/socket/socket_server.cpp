@@ -1,6 +1,7 @@
 #include <reactsock/socket/socket_server.hpp>
 
 #include <reactsock/socket/fd_server.hpp>
+#include <reactsock/socket/secure_server.hpp>
 
 #include "../options.hpp"
 
@@ -16,9 +17,7 @@ SocketServerContext SocketServerContext::from_json(const nlohmann::json& json) {
     if (const auto* unix_socket = reader.raw("unix")) {
         context.unix_socket = UnixServer::Options::from_json(*unix_socket);
     }
-    if (reader.raw("tls") != nullptr) {
-        throw std::invalid_argument("SocketServer context \"tls\": TLS is not available in this build yet");
-    }
+    if (const auto* tls = reader.raw("tls")) context.tls = TlsOptions::from_json(*tls);
     reader.finish();
     return context;
 }
@@ -39,9 +38,11 @@ SocketServer::SocketServer(std::string_view uri, const Context& context, std::sh
             throw std::invalid_argument("Invalid URI given (EINVAL)");
         }
         if (scheme == "tls") {
-            throw std::invalid_argument("TLS servers are not available in this build yet: \"" + std::string(uri) + "\"");
+            auto tcp = std::make_shared<TcpServer>("tcp://" + std::string(rest), loop, context.tcp);
+            server_ = std::make_shared<SecureServer>(std::move(tcp), std::move(loop), context.tls);
+        } else {
+            server_ = std::make_shared<TcpServer>(uri, std::move(loop), context.tcp);
         }
-        server_ = std::make_shared<TcpServer>(uri, std::move(loop), context.tcp);
     }
     connection_listener_ = server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) {
         auto keep = weak_from_this().lock();

@@ -10,8 +10,9 @@
 //   tcp://  TimeoutConnector(HappyEyeballsConnector(TcpConnector, resolver), timeout)
 //           (DnsConnector instead with happy_eyeballs = false; no DNS layer
 //           with dns = false: IP literals only; no timeout with timeout = false)
+//   tls://  TimeoutConnector(SecureConnector(the tcp:// chain without its
+//           timeout, tls options), timeout) — one timer for DNS, TCP and TLS
 //   unix:// UnixConnector
-//   (tls:// once reactsock has TLS.)
 // A URI without a scheme is tcp://. A scheme that is unknown or switched off
 // rejects with reactsock::Error(EINVAL)
 // `No connector available for URI scheme "<scheme>" (EINVAL)`.
@@ -26,6 +27,7 @@
 #include <reactsock/loop/loop.hpp>
 #include <reactsock/socket/connector_interface.hpp>
 #include <reactsock/socket/tcp_connector.hpp>
+#include <reactsock/tls/options.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -42,6 +44,10 @@ struct ConnectorOptions {
     /// (tcp:// switched off), TcpConnector options, or a connector of your own
     /// to use instead (the DNS and timeout layers still wrap it).
     std::variant<bool, TcpConnectorOptions, std::shared_ptr<ConnectorInterface>> tcp = true;
+    /// tls:// connections: true (safe defaults: verify the peer against the
+    /// system's CAs), false (tls:// switched off), TlsOptions, or a connector
+    /// of your own (the timeout still wraps it).
+    std::variant<bool, TlsOptions, std::shared_ptr<ConnectorInterface>> tls = true;
     /// Unix sockets: true, false, or a connector of your own. JSON key "unix".
     std::variant<bool, std::shared_ptr<ConnectorInterface>> unix_socket = true;
     /// Name resolution: true (the system's resolver, cached), false (IP
@@ -73,6 +79,7 @@ public:
 
 private:
     std::shared_ptr<ConnectorInterface> tcp_;
+    std::shared_ptr<ConnectorInterface> tls_;
     std::shared_ptr<ConnectorInterface> unix_;
 };
 

@@ -6,21 +6,22 @@
 //     rs::SocketServer tuned("0.0.0.0:8080", {{"tcp", {{"backlog", 1024}}}});
 //
 // Chooses TcpServer (tcp:// or no scheme), UnixServer (unix://), FdServer
-// (fd://N, php://fd/N) or — once reactsock has TLS — SecureServer (tls://),
+// (fd://N, php://fd/N) or SecureServer over a TcpServer (tls://),
 // and re-emits their ev::connection and ev::error. The context holds each
 // kind's options, as ReactPHP's $context array: {"tcp": {...}, "unix": {...},
 // "tls": {...}}; an unknown key throws std::invalid_argument.
 //
 // A bare port ("8080") is not accepted here, as in ReactPHP:
 // std::invalid_argument `Invalid URI given (EINVAL)`. Other errors are those
-// of the chosen server. A "tls://" URI currently throws std::invalid_argument
-// (TLS is not part of this build yet).
+// of the chosen server: for tls://, a certificate that cannot be loaded is
+// reported per connection through ev::error (see secure_server.hpp).
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
 #include <reactsock/socket/server.hpp>
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/socket/unix_server.hpp>
+#include <reactsock/tls/options.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -37,7 +38,10 @@ struct SocketServerContext {
 
     UnixServerOptions unix_socket{};
 
-    /// From {"tcp": {...}, "unix": {...}}.
+    /// For tls:// (SecureServer); local_cert is required there.
+    TlsOptions tls{};
+
+    /// From {"tcp": {...}, "unix": {...}, "tls": {...}}.
     static SocketServerContext from_json(const nlohmann::json& json);
 };
 

@@ -1,0 +1,141 @@
+#include <reactsock/socket/secure_connector.hpp>
+
+#include "socket_connection.hpp"
+#include "tls/context.hpp"
+#include "uri.hpp"
+
+#include <reactsock/error.hpp>
+
+#include <optional>
+#include <stdexcept>
+
+namespace reactsock {
+
+namespace {
+
+using Result = std::shared_ptr<Connection>;
+
+// The wrapped connector's error with "Connection to <its uri>" replaced by ours.
+std::exception_ptr rewrite_connect_error(const std::exception_ptr& error, const std::string& uri) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::invalid_argument&) {
+        return error;
+    } catch (const std::system_error& e) {
+        std::string message = e.what();
+        const std::string lead = "Connection to ";
+        if (message.rfind(lead, 0) == 0) {
+            const auto space = message.find(' ', lead.size());
+            message = lead + uri + (space == std::string::npos ? "" : message.substr(space));
+        } else {
+            message = lead + uri + " failed: " + message;
+        }
+        return std::make_exception_ptr(Error(e.code(), message));
+    } catch (...) {
+        return error;
+    }
+}
+
+std::exception_ptr handshake_error(const std::exception_ptr& error, const std::string& uri) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::system_error& e) {
+        return std::make_exception_ptr(
+            Error(e.code(), "Connection to " + uri + " failed during TLS handshake: " + e.what()));
+    } catch (...) {
+        return error;
+    }
+}
+
+struct Attempt {
+    Deferred<Result> deferred;
+    std::optional<Promise<Result>> tcp;
+    std::optional<Promise<Result>> handshake;
+};
+
+}  // namespace
+
+SecureConnector::SecureConnector(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Loop> loop,
+                                 const nlohmann::json& options)
+    : SecureConnector(std::move(connector), std::move(loop), TlsOptions::from_json(options)) {}
+
+SecureConnector::SecureConnector(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Loop> loop,
+                                 TlsOptions options)
+    : connector_(std::move(connector)), loop_(loop ? std::move(loop) : Loop::get()), options_(std::move(options)) {
+    if (!connector_) throw std::invalid_argument("SecureConnector needs a connector to wrap");
+    detail::validate_tls_options(options_);
+}
+
+Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view uri_view) {
+    std::string uri(uri_view);
+    if (uri.find("://") == std::string::npos) uri = "tls://" + uri;
+    const auto parsed = detail::parse_uri(uri);
+    if (!parsed || parsed->scheme != "tls") {
+        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    }
+    if (!context_) {
+        try {
+            context_ = detail::TlsContext::create(options_, detail::TlsRole::client);
+        } catch (const std::system_error& e) {
+            return reject<Result>(Error(e.code(), "Connection to " + uri + " failed: " + e.what()));
+        }
+    }
+    std::string peer_name = options_.peer_name.value_or(
+        detail::query_param(parsed->query, "hostname").value_or(parsed->host));
+    const std::string session_key = peer_name + ":" + std::to_string(parsed->port.value_or(0));
+
+    auto attempt = std::make_shared<Attempt>();
+    std::weak_ptr<Attempt> weak = attempt;
+    attempt->deferred = Deferred<Result>([weak, uri](Deferred<Result>& self) {
+        auto a = weak.lock();
+        if (!a) return;
+        if (a->handshake) {
+            self.reject(Error(ECONNABORTED, "Connection to " + uri + " cancelled during TLS handshake (ECONNABORTED)"));
+            a->handshake->cancel();  // closes the socket at once
+        } else if (a->tcp) {
+            // Its rejection, rewritten by the handler below, settles us
+            // (handlers run once all cancellers have: before ECANCELED would).
+            a->tcp->cancel();
+        }
+    });
+    auto promise = attempt->deferred.promise();
+    auto tcp = connector_->connect("tcp://" + uri.substr(uri.find("://") + 3));
+    attempt->tcp = tcp;
+    auto context = context_;
+    // The handlers hold the attempt until the promises settle (a settled
+    // promise drops its handlers); the canceller holds it weakly.
+    tcp.then(
+        [a = attempt, uri, context, peer_name, session_key](const Result& connection) {
+            if (!a->deferred.is_pending()) {
+                connection->close();
+                return;
+            }
+            auto* socket = dynamic_cast<detail::SocketConnection*>(connection.get());
+            if (socket == nullptr) {
+                connection->close();
+                a->deferred.reject(std::invalid_argument(
+                    "Base connector does not use internal Connection class exposing stream resource"));
+                return;
+            }
+            auto handshake = socket->start_tls(
+                {.context = context, .peer_name = peer_name, .session_key = session_key, .unread = {}, .timeout = 0});
+            a->handshake = handshake;
+            handshake.then(
+                [a](const Result& secure) {
+                    if (a->deferred.is_pending()) {
+                        a->deferred.resolve(secure);
+                    } else {
+                        secure->close();
+                    }
+                },
+                [a, uri](std::exception_ptr error) {
+                    if (a->deferred.is_pending()) a->deferred.reject(handshake_error(error, uri));
+                });
+        },
+        [a = attempt, uri](std::exception_ptr error) {
+            if (a->deferred.is_pending()) a->deferred.reject(rewrite_connect_error(error, uri));
+        });
+    return promise;
+}
+
+}  // namespace reactsock
