@@ -198,8 +198,9 @@ private:
             return;
         if (writer_) {
             // Duplex: a reply still buffered (or an end() from an `end`
-            // listener) is flushed before the stream closes.
-            if (writer_->is_ending())
+            // listener) is flushed before the stream closes; a reply whose
+            // write failed is reported (`error`, then `close`) on a later turn.
+            if (writer_->is_ending() || writer_->is_failed())
                 return;
             if (writable_ && writer_->buffered_amount() > 0) {
                 writable_ = false;

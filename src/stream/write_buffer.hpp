@@ -146,6 +146,8 @@ public:
     [[nodiscard]] bool is_writable() const noexcept { return state_ == State::open; }
     /// True after end() until everything is flushed.
     [[nodiscard]] bool is_ending() const noexcept { return state_ == State::ending; }
+    /// True when a write failed and its error is about to be reported.
+    [[nodiscard]] bool is_failed() const noexcept { return state_ == State::failed; }
     [[nodiscard]] std::size_t buffered_amount() const noexcept { return buffer_.size(); }
     [[nodiscard]] std::size_t soft_limit() const noexcept { return buffer_.soft_limit(); }
     void set_soft_limit(std::size_t bytes) noexcept { buffer_.set_soft_limit(bytes); }

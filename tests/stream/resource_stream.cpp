@@ -807,6 +807,7 @@ TEST_CASE("duplex echo via pipe(self): 5 bytes and an immediate shutdown(SHUT_WR
     // buffered when EOF closes the stream.
     auto loop = std::make_shared<rs::Loop>();
     auto [mine, peer] = make_socketpair();
+    const int peer_fd = peer;  // a structured binding cannot be captured before clang 16
     const std::size_t filled = fill(mine);  // the echo cannot be written through
     REQUIRE(::write(peer, "hello", 5) == 5);
     REQUIRE(::shutdown(peer, SHUT_WR) == 0);
@@ -820,7 +821,7 @@ TEST_CASE("duplex echo via pipe(self): 5 bytes and an immediate shutdown(SHUT_WR
         echo->on(rs::ev::end, [&, echo_raw = echo.get()] {
             CHECK(echo_raw->buffered_amount() == 5);
             // Only now does the peer start reading.
-            peer_in = std::make_shared<rs::ReadableResourceStream>(peer, loop);
+            peer_in = std::make_shared<rs::ReadableResourceStream>(peer_fd, loop);
             peer_in->on(rs::ev::data, [&](std::string_view c) { received.append(c); });
             peer_in->on(rs::ev::end, [&] { peer_ended = true; });
         });
@@ -857,6 +858,20 @@ TEST_CASE("duplex: EOF with a reply still buffered flushes it before `close`") {
     CHECK(log.events == Events{"data:question", "end", "drain", "close"});
     CHECK(received.size() == reply.size());
     CHECK(peer_ended);
+}
+
+TEST_CASE("duplex: a reply written from the `end` listener to a vanished peer is reported") {
+    auto loop = std::make_shared<rs::Loop>();
+    auto [mine, peer] = make_socketpair();
+    REQUIRE(::write(peer, "question", 8) == 8);
+    ::close(peer);  // sends, then goes away entirely
+    auto duplex = std::make_shared<rs::DuplexResourceStream>(mine, loop);
+    EventLog log;
+    log.record(*duplex);
+    duplex->on(rs::ev::end, [&] { CHECK_FALSE(duplex->write("reply")); });
+    loop->run();
+    CHECK(log.events == Events{"data:question", "end",
+                               "error:Unable to write to stream: Broken pipe (EPIPE)", "close"});
 }
 
 TEST_CASE("duplex end() from inside a `data` listener: the reply is sent, no `end` follows") {
