@@ -20,6 +20,7 @@ struct Attempt {
     asio::posix::stream_descriptor watcher;
     Deferred<std::shared_ptr<Connection>> deferred;
     std::string failed_prefix;
+    int family = 0;
 };
 
 }  // namespace
@@ -32,7 +33,7 @@ Promise<std::shared_ptr<Connection>> connect_socket(Loop& loop, int fd, const so
         rc = ::connect(fd, address, length);
     } while (rc != 0 && errno == EINTR);
     if (rc == 0) {
-        return resolve(std::shared_ptr<Connection>(SocketConnection::adopt(loop, fd)));
+        return resolve(std::shared_ptr<Connection>(SocketConnection::adopt(loop, fd, address->sa_family)));
     }
     if (errno != EINPROGRESS) {
         const int error_number = errno;
@@ -42,6 +43,7 @@ Promise<std::shared_ptr<Connection>> connect_socket(Loop& loop, int fd, const so
 
     auto attempt = std::make_shared<Attempt>(loop, fd);
     attempt->failed_prefix = std::move(failed_prefix);
+    attempt->family = address->sa_family;
     std::weak_ptr<Attempt> weak = attempt;
     attempt->deferred = Deferred<std::shared_ptr<Connection>>(
         [weak, message = std::move(cancelled_message)](Deferred<std::shared_ptr<Connection>>& self) {
@@ -70,7 +72,7 @@ Promise<std::shared_ptr<Connection>> connect_socket(Loop& loop, int fd, const so
                                     }
                                     const int connected = attempt->watcher.release();
                                     attempt->deferred.resolve(std::shared_ptr<Connection>(
-                                        SocketConnection::adopt(*attempt->loop, connected)));
+                                        SocketConnection::adopt(*attempt->loop, connected, attempt->family)));
                                 });
     return promise;
 }

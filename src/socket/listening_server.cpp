@@ -16,17 +16,20 @@ ListeningServer::~ListeningServer() {
 }
 
 void ListeningServer::listen_on(int fd, std::string address, bool tcp_nodelay) {
+    // The family of accepted sockets is the listener's.
+    // (Only Unix or not matters to the connection; 0 makes it ask.)
+    const int family = address.rfind("unix://", 0) == 0 ? AF_UNIX : address.rfind("tcp://", 0) == 0 ? AF_INET : 0;
     address_ = std::move(address);
     // The handlers capture `this`: the listener drops them in close(), which
     // the destructor calls.
     listener_ = std::make_shared<Listener>(
         *loop_, fd,
-        [this, tcp_nodelay](int client) {
+        [this, tcp_nodelay, family](int client) {
             if (tcp_nodelay) {
                 const int one = 1;
                 ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             }
-            auto connection = SocketConnection::adopt(*loop_, client);
+            auto connection = SocketConnection::adopt(*loop_, client, family);
             auto keep = weak_from_this().lock();  // a listener may drop the server
             emit(ev::connection, std::shared_ptr<Connection>(std::move(connection)));
         },

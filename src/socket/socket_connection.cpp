@@ -77,8 +77,8 @@ std::size_t SocketConnection::transport_send(std::string_view data, asio::error_
     return static_cast<std::size_t>(n);
 }
 
-std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd) {
-    auto connection = std::make_shared<SocketConnection>(Passkey{}, loop, fd);
+std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family) {
+    auto connection = std::make_shared<SocketConnection>(Passkey{}, loop, fd, family);
     std::weak_ptr<SocketConnection> weak = connection;
     connection->destroy_hook_ = loop.add_destroy_hook([weak] {
         if (auto self = weak.lock()) {
@@ -90,15 +90,16 @@ std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd) {
     return connection;
 }
 
-SocketConnection::SocketConnection(Passkey, Loop& loop, int fd)
+SocketConnection::SocketConnection(Passkey, Loop& loop, int fd, int family)
     : loop_(&loop), watcher_(loop.context()), fd_(fd) {
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0 && (flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-        unix_ = address.ss_family == AF_UNIX;
+    if (family == 0) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) family = address.ss_family;
     }
+    unix_ = family == AF_UNIX;
     watcher_.assign(fd);  // owns the fd from here on
     writer_.emplace(watcher_, static_cast<WriterEvents&>(*this), 65536, TransportSend{this});
 }
@@ -159,7 +160,7 @@ void SocketConnection::on_readable() {
         start_reading();
         return;
     }
-    fail(make_errno_error(error_number, "Unable to read from stream: "));
+    fail_errno(error_number, "Unable to read from stream: ");
 }
 
 void SocketConnection::handle_eof() {
@@ -247,10 +248,22 @@ void SocketConnection::fail(const Error& error) {
     close();
 }
 
+void SocketConnection::fail_errno(int error_number, const char* prefix) {
+    if (listener_count(ev::error) == 0) {
+        if (closed_) return;
+        readable_ = false;
+        close();
+        return;
+    }
+    fail(make_errno_error(error_number, prefix));
+}
+
 void SocketConnection::close() {
     if (closed_) return;
     auto keep = keep_alive();
-    cache_addresses();  // still readable inside `close` listeners
+    // Addresses stay readable inside `close` listeners; without listeners
+    // there is no one to ask, so save the two system calls.
+    if (listener_count(ev::close) > 0) cache_addresses();
     closed_ = true;
     readable_ = false;
     writer_->close();

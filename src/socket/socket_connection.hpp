@@ -66,9 +66,11 @@ class SocketConnection : public Connection, private WriterEvents {
 public:
     /// Takes ownership of `fd` (a connected socket; made non-blocking here)
     /// and starts reading on the next turn of the loop.
-    static std::shared_ptr<SocketConnection> adopt(Loop& loop, int fd);
+    /// `family` (AF_INET, AF_INET6, AF_UNIX) when the caller knows it, which
+    /// saves a getsockname() per connection.
+    static std::shared_ptr<SocketConnection> adopt(Loop& loop, int fd, int family = 0);
 
-    SocketConnection(Passkey, Loop& loop, int fd);
+    SocketConnection(Passkey, Loop& loop, int fd, int family);
     ~SocketConnection() override;
     SocketConnection(const SocketConnection&) = delete;
     SocketConnection& operator=(const SocketConnection&) = delete;
@@ -137,6 +139,9 @@ private:
     void handle_eof();
     void finish_write_side();
     void fail(const Error& error);
+    // fail() with "<prefix><strerror> (ENAME)"; the text is only built when
+    // someone listens for `error` (a reset peer is common and often unheard).
+    void fail_errno(int error_number, const char* prefix);
     // WriterEvents
     void on_writer_drain() override;
     void on_writer_error(const Error& error) override;

@@ -140,7 +140,11 @@ std::optional<asio::ip::address> parse_ip(std::string_view host) {
 }
 
 std::string format_host_port(const asio::ip::address& address, std::uint16_t port) {
-    std::string out = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    // Appended piece by piece (GCC 12 flags "[" + s + "]" with a false -Wrestrict).
+    std::string out;
+    if (address.is_v6()) out += '[';
+    out += address.to_string();
+    if (address.is_v6()) out += ']';
     out += ':';
     out += std::to_string(port);
     return out;
