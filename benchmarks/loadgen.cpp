@@ -25,7 +25,7 @@ namespace {
 // from its own seed offset on.
 constexpr std::size_t kPeriod = (std::size_t{1} << 20) + 13;
 constexpr std::size_t kReadBuffer = 256 * 1024;  // <= kPeriod
-constexpr int kMaxConnecting = 256;               // connects in flight at once
+constexpr int kMaxConnecting = 256;              // connects in flight at once
 constexpr int kMaxEvents = 512;
 
 const char* pattern() {
@@ -47,18 +47,28 @@ const char* pattern() {
 std::uint64_t now_ns() {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+           static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 double thread_cpu_seconds() {
     rusage usage{};
     ::getrusage(RUSAGE_THREAD, &usage);
-    auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+    auto seconds = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+std::string seconds_text(double seconds) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", seconds);
+    return buffer;
+}
+
 std::string errno_text(int error_number) {
-    return std::string(std::strerror(error_number)) + " (errno " + std::to_string(error_number) + ")";
+    return std::string(std::strerror(error_number)) + " (errno " + std::to_string(error_number) +
+           ")";
 }
 
 struct Conn {
@@ -134,15 +144,19 @@ private:
 bool Generator::open_conn(std::size_t i) {
     Conn& c = conns_[i];
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail("socket(): " + errno_text(errno) + (errno == EMFILE ? " — raise `ulimit -n`" : ""));
+    if (fd < 0)
+        return fail("socket(): " + errno_text(errno) +
+                    (errno == EMFILE ? " — raise `ulimit -n`" : ""));
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const linger rst{1, 0};  // close() sends RST: no TIME_WAIT on our side
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof rst);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0 && errno != EINPROGRESS) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0 &&
+        errno != EINPROGRESS) {
         const int error_number = errno;
         ::close(fd);
-        return fail("connect() to port " + std::to_string(config_.port) + ": " + errno_text(error_number) +
+        return fail("connect() to port " + std::to_string(config_.port) + ": " +
+                    errno_text(error_number) +
                     (error_number == EADDRNOTAVAIL ? " — out of loopback ephemeral ports" : ""));
     }
     c.fd = fd;
@@ -154,7 +168,8 @@ bool Generator::open_conn(std::size_t i) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = (static_cast<std::uint64_t>(c.generation) << 32) | i;
-    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) return fail("epoll_ctl(ADD): " + errno_text(errno));
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return fail("epoll_ctl(ADD): " + errno_text(errno));
     ++connecting_;
     ++open_count_;
     return true;
@@ -162,8 +177,10 @@ bool Generator::open_conn(std::size_t i) {
 
 void Generator::close_conn(std::size_t i) {
     Conn& c = conns_[i];
-    if (c.fd < 0) return;
-    if (!c.connected) --connecting_;
+    if (c.fd < 0)
+        return;
+    if (!c.connected)
+        --connecting_;
     ::close(c.fd);  // SO_LINGER 0: RST; also leaves the epoll set
     c.fd = -1;
     c.connected = false;
@@ -181,18 +198,23 @@ void Generator::on_event(std::size_t i, std::uint32_t events) {
                  errno_text(error_number != 0 ? error_number : ECONNREFUSED));
             return;
         }
-        if ((events & EPOLLOUT) == 0) return;
+        if ((events & EPOLLOUT) == 0)
+            return;
         c.connected = true;
         --connecting_;
         on_connected(i);
-        if (failed_ || c.fd < 0) return;
+        if (failed_ || c.fd < 0)
+            return;
     }
     const std::uint32_t generation = c.generation;
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-        if (!read_some(i)) return;
-        if (c.fd < 0 || c.generation != generation) return;  // closed (connrate) or recycled
+        if (!read_some(i))
+            return;
+        if (c.fd < 0 || c.generation != generation)
+            return;  // closed (connrate) or recycled
     }
-    if ((events & EPOLLOUT) != 0) pump(i);
+    if ((events & EPOLLOUT) != 0)
+        pump(i);
 }
 
 void Generator::on_connected(std::size_t i) {
@@ -202,7 +224,8 @@ void Generator::on_connected(std::size_t i) {
     } else {
         const std::uint64_t connect_started = conns_[i].started;
         start_message(i);
-        if (config_.mode == Mode::connrate) conns_[i].started = connect_started;
+        if (config_.mode == Mode::connrate)
+            conns_[i].started = connect_started;
     }
 }
 
@@ -218,10 +241,12 @@ bool Generator::pump(std::size_t i) {
     for (;;) {
         std::size_t length = 0;
         if (config_.mode == Mode::stream) {
-            if (!sending_) return true;
+            if (!sending_)
+                return true;
             length = config_.size;
         } else {
-            if (c.sent >= c.want) return true;
+            if (c.sent >= c.want)
+                return true;
             length = static_cast<std::size_t>(c.want - c.sent);
         }
         length = std::min(length, kPeriod);
@@ -231,8 +256,10 @@ bool Generator::pump(std::size_t i) {
             c.sent += static_cast<std::uint64_t>(n);
             continue;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // EPOLLOUT follows
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;  // EPOLLOUT follows
         return fail("send() on " + conn_name(i) + " after " + std::to_string(c.sent) + " bytes: " +
                     errno_text(n < 0 ? errno : EPIPE) + " — the server dropped the connection");
     }
@@ -241,18 +268,22 @@ bool Generator::pump(std::size_t i) {
 bool Generator::verify(std::size_t i, std::size_t n) {
     Conn& c = conns_[i];
     if (c.recvd + n > c.sent) {
-        return fail("server echoed " + std::to_string(c.recvd + n - c.sent) + " byte(s) more than " + conn_name(i) +
-                    " sent (" + std::to_string(c.sent) + " sent)");
+        return fail("server echoed " + std::to_string(c.recvd + n - c.sent) +
+                    " byte(s) more than " + conn_name(i) + " sent (" + std::to_string(c.sent) +
+                    " sent)");
     }
     const char* expected = pattern() + (c.seed + c.recvd) % kPeriod;
     const char* got = read_buffer_.data();
     if (std::memcmp(got, expected, n) != 0) {
         std::size_t at = 0;
-        while (got[at] == expected[at]) ++at;
+        while (got[at] == expected[at])
+            ++at;
         char detail[128];
         std::snprintf(detail, sizeof detail, ": expected 0x%02x, got 0x%02x",
-                      static_cast<unsigned char>(expected[at]), static_cast<unsigned char>(got[at]));
-        return fail("content mismatch on " + conn_name(i) + " at stream offset " + std::to_string(c.recvd + at) + detail);
+                      static_cast<unsigned char>(expected[at]),
+                      static_cast<unsigned char>(got[at]));
+        return fail("content mismatch on " + conn_name(i) + " at stream offset " +
+                    std::to_string(c.recvd + at) + detail);
     }
     return true;
 }
@@ -262,10 +293,12 @@ bool Generator::read_some(std::size_t i) {
     for (;;) {
         const ssize_t n = ::recv(c.fd, read_buffer_.data(), read_buffer_.size(), 0);
         if (n > 0) {
-            if (!verify(i, static_cast<std::size_t>(n))) return false;
+            if (!verify(i, static_cast<std::size_t>(n)))
+                return false;
             c.recvd += static_cast<std::uint64_t>(n);
             total_bytes_ += static_cast<std::uint64_t>(n);
-            if (in_window_) bytes_ += static_cast<std::uint64_t>(n);
+            if (in_window_)
+                bytes_ += static_cast<std::uint64_t>(n);
             if (config_.mode == Mode::stream) {
                 last_progress_ = now_ns();
                 continue;  // edge-triggered: read until EAGAIN
@@ -278,10 +311,14 @@ bool Generator::read_some(std::size_t i) {
             }
             continue;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-        return fail("recv() on " + conn_name(i) + ": " + (n == 0 ? std::string("the server closed the connection") : errno_text(errno)) +
-                    " after " + std::to_string(c.recvd) + " of " + std::to_string(c.sent) + " bytes echoed");
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        return fail("recv() on " + conn_name(i) + ": " +
+                    (n == 0 ? std::string("the server closed the connection") : errno_text(errno)) +
+                    " after " + std::to_string(c.recvd) + " of " + std::to_string(c.sent) +
+                    " bytes echoed");
     }
 }
 
@@ -289,15 +326,18 @@ void Generator::message_done(std::size_t i) {
     Conn& c = conns_[i];
     if (in_window_) {
         ++ops_;
-        if (config_.keep_latencies) latencies_.push_back(now_ns() - c.started);
+        if (config_.keep_latencies)
+            latencies_.push_back(now_ns() - c.started);
     }
     switch (config_.mode) {
         case Mode::pingpong:
-            if (sending_) start_message(i);
+            if (sending_)
+                start_message(i);
             break;
         case Mode::connrate:
             close_conn(i);
-            if (sending_) open_conn(i);
+            if (sending_)
+                open_conn(i);
             break;
         case Mode::idle:
             ++idle_done_;
@@ -310,21 +350,26 @@ void Generator::message_done(std::size_t i) {
 void Generator::check_stalls(std::uint64_t now) {
     const auto limit = static_cast<std::uint64_t>(config_.stall_timeout * 1e9);
     if (config_.mode == Mode::stream) {
-        if (phase_ != Phase::connecting && now - last_progress_ > limit && !all_echoed()) {
-            fail("no echoed byte for " + std::to_string(config_.stall_timeout) + " s (stream stalled)");
+        if (phase_ != Phase::connecting && now > last_progress_ && now - last_progress_ > limit &&
+            !all_echoed()) {
+            fail("no echoed byte for " + seconds_text(config_.stall_timeout) +
+                 " s (stream stalled)");
         }
         return;
     }
     for (std::size_t i = 0; i < conns_.size(); ++i) {
         const Conn& c = conns_[i];
-        if (c.fd < 0 || now - c.started <= limit) continue;
+        if (c.fd < 0 || c.started >= now || now - c.started <= limit)
+            continue;
         if (!c.connected) {
-            fail(conn_name(i) + ": connect() not completed after " + std::to_string(config_.stall_timeout) + " s");
+            fail(conn_name(i) + ": connect() not completed after " +
+                 seconds_text(config_.stall_timeout) + " s");
             return;
         }
         if (c.recvd < c.want) {
-            fail(conn_name(i) + ": " + std::to_string(c.want - c.recvd) + " of " + std::to_string(config_.size) +
-                 " bytes not echoed after " + std::to_string(config_.stall_timeout) + " s");
+            fail(conn_name(i) + ": " + std::to_string(c.want - c.recvd) + " of " +
+                 std::to_string(config_.size) + " bytes not echoed after " +
+                 seconds_text(config_.stall_timeout) + " s");
             return;
         }
     }
@@ -332,13 +377,15 @@ void Generator::check_stalls(std::uint64_t now) {
 
 bool Generator::all_echoed() const {
     for (const Conn& c : conns_) {
-        if (c.fd >= 0 && (c.recvd < c.sent || !c.connected)) return false;
+        if (c.fd >= 0 && (c.recvd < c.sent || !c.connected))
+            return false;
     }
     return true;
 }
 
 void Generator::enter_window(std::uint64_t now) {
-    if (hooks_.on_window) hooks_.on_window(true);
+    if (hooks_.on_window)
+        hooks_.on_window(true);
     cpu_start_ = thread_cpu_seconds();
     window_start_ = now_ns();
     (void)now;
@@ -353,7 +400,8 @@ void Generator::leave_window(std::uint64_t now) {
     in_window_ = false;
     window_end_ = now_ns();
     cpu_end_ = thread_cpu_seconds();
-    if (hooks_.on_window) hooks_.on_window(false);
+    if (hooks_.on_window)
+        hooks_.on_window(false);
     sending_ = false;
     phase_ = Phase::drain;
 }
@@ -376,7 +424,8 @@ LoadResult Generator::run() {
         return result;
     }
     conns_.resize(static_cast<std::size_t>(config_.conns));
-    if (config_.keep_latencies && config_.mode != Mode::stream) latencies_.reserve(1 << 20);
+    if (config_.keep_latencies && config_.mode != Mode::stream)
+        latencies_.reserve(1 << 20);
     (void)pattern();
 
     std::vector<epoll_event> events(kMaxEvents);
@@ -391,8 +440,10 @@ LoadResult Generator::run() {
 
         // Phase transitions.
         if (phase_ == Phase::connecting) {
-            while (opened_ < total && connecting_ < kMaxConnecting && !failed_) open_conn(opened_++);
-            const bool ready = config_.mode == Mode::idle ? idle_done_ >= total : connected_ >= total;
+            while (opened_ < total && connecting_ < kMaxConnecting && !failed_)
+                open_conn(opened_++);
+            const bool ready =
+                config_.mode == Mode::idle ? idle_done_ >= total : connected_ >= total;
             if (ready) {
                 if (config_.mode == Mode::idle) {
                     phase_ = Phase::idle_hold;
@@ -403,7 +454,8 @@ LoadResult Generator::run() {
             }
         }
         if (phase_ == Phase::idle_hold) {
-            if (hooks_.on_idle_ready) hooks_.on_idle_ready();
+            if (hooks_.on_idle_ready)
+                hooks_.on_idle_ready();
             break;
         }
         if (phase_ == Phase::warmup && now >= phase_deadline) {
@@ -415,7 +467,8 @@ LoadResult Generator::run() {
         }
         if (phase_ == Phase::drain) {
             const bool drained = config_.mode == Mode::connrate ? open_count_ == 0 : all_echoed();
-            if (drained) break;
+            if (drained)
+                break;
             if (now >= phase_deadline) {
                 std::uint64_t missing = 0;
                 std::size_t conns_missing = 0;
@@ -426,30 +479,36 @@ LoadResult Generator::run() {
                     }
                 }
                 fail(std::to_string(missing) + " byte(s) on " + std::to_string(conns_missing) +
-                     " connection(s) never echoed (waited " + std::to_string(config_.stall_timeout) +
+                     " connection(s) never echoed (waited " + seconds_text(config_.stall_timeout) +
                      " s after the window)");
                 break;
             }
         }
         if (phase_ == Phase::connecting &&
-            now - started > static_cast<std::uint64_t>((config_.stall_timeout * 4 + total / 1000.0) * 1e9)) {
-            fail("could not establish " + std::to_string(total) + " connections (" + std::to_string(connected_) +
-                 " connected, " + std::to_string(idle_done_) + " echoed)");
+            now - started >
+                static_cast<std::uint64_t>((config_.stall_timeout * 4 + total / 1000.0) * 1e9)) {
+            fail("could not establish " + std::to_string(total) + " connections (" +
+                 std::to_string(connected_) + " connected, " + std::to_string(idle_done_) +
+                 " echoed)");
             break;
         }
         if (now >= next_stall_check) {
             check_stalls(now);
             next_stall_check = now + 100'000'000;
-            if (failed_) break;
+            if (failed_)
+                break;
         }
 
         int timeout_ms = 100;
         if (phase_ == Phase::warmup || phase_ == Phase::window) {
-            timeout_ms = phase_deadline > now ? static_cast<int>(std::min<std::uint64_t>((phase_deadline - now) / 1'000'000 + 1, 100)) : 0;
+            timeout_ms = phase_deadline > now ? static_cast<int>(std::min<std::uint64_t>(
+                                                    (phase_deadline - now) / 1'000'000 + 1, 100))
+                                              : 0;
         }
         const int n = ::epoll_wait(epoll_, events.data(), kMaxEvents, timeout_ms);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             fail("epoll_wait: " + errno_text(errno));
             break;
         }
@@ -457,12 +516,14 @@ LoadResult Generator::run() {
             const std::uint64_t data = events[static_cast<std::size_t>(k)].data.u64;
             const auto i = static_cast<std::size_t>(data & 0xffffffffu);
             const auto generation = static_cast<std::uint32_t>(data >> 32);
-            if (i >= conns_.size() || conns_[i].fd < 0 || conns_[i].generation != generation) continue;
+            if (i >= conns_.size() || conns_[i].fd < 0 || conns_[i].generation != generation)
+                continue;
             on_event(i, events[static_cast<std::size_t>(k)].events);
         }
     }
 
-    for (std::size_t i = 0; i < conns_.size(); ++i) close_conn(i);
+    for (std::size_t i = 0; i < conns_.size(); ++i)
+        close_conn(i);
     ::close(epoll_);
 
     result.ok = !failed_;
@@ -477,7 +538,8 @@ LoadResult Generator::run() {
     if (!latencies_.empty()) {
         std::sort(latencies_.begin(), latencies_.end());
         auto at = [this](double q) {
-            const auto index = static_cast<std::size_t>(q * static_cast<double>(latencies_.size() - 1) + 0.5);
+            const auto index =
+                static_cast<std::size_t>(q * static_cast<double>(latencies_.size() - 1) + 0.5);
             return static_cast<double>(latencies_[std::min(index, latencies_.size() - 1)]) / 1e3;
         };
         result.p50_us = at(0.50);
@@ -492,10 +554,14 @@ LoadResult Generator::run() {
 
 const char* mode_name(Mode mode) {
     switch (mode) {
-        case Mode::pingpong: return "pingpong";
-        case Mode::stream: return "stream";
-        case Mode::connrate: return "connrate";
-        case Mode::idle: return "idle";
+        case Mode::pingpong:
+            return "pingpong";
+        case Mode::stream:
+            return "stream";
+        case Mode::connrate:
+            return "connrate";
+        case Mode::idle:
+            return "idle";
     }
     return "?";
 }
@@ -517,7 +583,8 @@ LoadResult run_load(const LoadConfig& config, const LoadHooks& hooks) {
 
 std::uint64_t raise_fd_limit() {
     rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 0;
     if (limit.rlim_cur < limit.rlim_max) {
         limit.rlim_cur = limit.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &limit);

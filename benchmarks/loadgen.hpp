@@ -54,12 +54,12 @@ struct LoadConfig {
 
 struct LoadResult {
     bool ok = false;
-    std::string error;          // why it failed (content mismatch, stall, connect error...)
-    double seconds = 0;         // measured window, wall clock
-    std::uint64_t ops = 0;      // round trips / connections completed in the window
-    std::uint64_t bytes = 0;    // echoed bytes verified in the window
-    std::uint64_t total_verified_bytes = 0;  // over the whole run, drain included
-    double client_cpu_seconds = 0;           // this process, in the window
+    std::string error;        // why it failed (content mismatch, stall, connect error...)
+    double seconds = 0;       // measured window, wall clock
+    std::uint64_t ops = 0;    // round trips / connections completed in the window
+    std::uint64_t bytes = 0;  // echoed bytes verified in the window
+    std::uint64_t total_verified_bytes = 0;                  // over the whole run, drain included
+    double client_cpu_seconds = 0;                           // this process, in the window
     double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;  // latency, when recorded
 };
 

@@ -3,18 +3,20 @@
 //   producer --pipe--> MIDDLE --pipe--> consumer
 //
 // The producer writes N zero bytes (like /dev/zero), the consumer reads and
-// discards them (like /dev/null) and checks the count. The MIDDLE is, in turn:
+// discards them (like /dev/null) and checks the count. The MIDDLE is one of:
 //
 //   reactsock  ReadableResourceStream(stdin) -> ThroughStream -> WritableResourceStream(stdout)
 //   dd         dd bs=64K
 //   cat        cat
 //
 // Every middle is a freshly exec'ed process with the pipes as stdin/stdout,
-// so its peak RSS (from wait4) is its own. Each is run --runs times; the best
-// time is reported, with MB/s (10^6 bytes per second) and the ratio to dd.
+// so its peak RSS (from wait4) is its own. The middles run interleaved
+// (reactsock, dd, cat, reactsock, ...) --runs times each, so that load from
+// elsewhere on the machine hits them alike; the best and the median
+// throughput are reported in MB/s (10^6 bytes/s), with their ratios to dd's.
 //
 //   bench_stream_pipe [--bytes N[K|M|G]] [--runs R] [--chunk N[K|M]]
-//   (defaults: 1G, 3, 64K; --chunk is the read chunk size of reactsock's stdin stream)
+//   (defaults: 1G, 5, 64K; --chunk is the read chunk size of reactsock's stdin stream)
 #include <reactsock/reactsock.hpp>
 
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -184,22 +187,35 @@ Result run_once(const std::vector<std::string>& middle, std::size_t bytes) {
     return result;
 }
 
-Result best_of(const std::vector<std::string>& middle, std::size_t bytes, int runs) {
-    Result best;
-    long max_rss = 0;
-    for (int i = 0; i < runs; ++i) {
-        const Result r = run_once(middle, bytes);
-        if (!r.ok) {
-            std::fprintf(stderr, "%s: copy failed\n", middle[0].c_str());
-            std::exit(1);
+struct Summary {
+    double best_seconds = 0;
+    double median_seconds = 0;
+    long max_rss_kib = 0;  // the highest peak over all runs
+};
+
+// Runs the middles interleaved (A B C A B C ...), so that a burst of load on
+// the machine affects all of them alike.
+std::vector<Summary> measure(const std::vector<std::vector<std::string>>& middles,
+                             std::size_t bytes, int runs) {
+    std::vector<std::vector<double>> seconds(middles.size());
+    std::vector<Summary> summaries(middles.size());
+    for (int run = 0; run < runs; ++run) {
+        for (std::size_t m = 0; m < middles.size(); ++m) {
+            const Result r = run_once(middles[m], bytes);
+            if (!r.ok) {
+                std::fprintf(stderr, "%s: copy failed\n", middles[m][0].c_str());
+                std::exit(1);
+            }
+            seconds[m].push_back(r.seconds);
+            summaries[m].max_rss_kib = std::max(summaries[m].max_rss_kib, r.max_rss_kib);
         }
-        if (best.seconds == 0 || r.seconds < best.seconds)
-            best = r;
-        if (r.max_rss_kib > max_rss)
-            max_rss = r.max_rss_kib;
     }
-    best.max_rss_kib = max_rss;  // the worst peak over all runs
-    return best;
+    for (std::size_t m = 0; m < middles.size(); ++m) {
+        std::sort(seconds[m].begin(), seconds[m].end());
+        summaries[m].best_seconds = seconds[m].front();
+        summaries[m].median_seconds = seconds[m][seconds[m].size() / 2];
+    }
+    return summaries;
 }
 
 }  // namespace
@@ -210,7 +226,7 @@ int main(int argc, char** argv) {
 
     std::size_t bytes = std::size_t{1} << 30;
     std::size_t chunk = 65536;
-    int runs = 3;
+    int runs = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--bytes") == 0)
             bytes = parse_size(argv[i + 1]);
@@ -242,19 +258,25 @@ int main(int argc, char** argv) {
     };
 
     std::printf(
-        "stream_pipe: %zu bytes (%.0f MiB) through each middle, best of %d; reactsock read chunk "
+        "stream_pipe: %zu bytes (%.0f MiB) per copy, %d interleaved runs; reactsock read chunk "
         "%zu\n",
         bytes, static_cast<double>(bytes) / (1024 * 1024), runs, chunk);
-    std::printf("%-10s %10s %10s %14s %10s\n", "middle", "seconds", "MB/s", "peak RSS KiB",
-                "vs dd");
-    std::vector<Result> results;
+    std::printf("%-10s %12s %12s %14s %12s %12s\n", "middle", "best MB/s", "median MB/s",
+                "peak RSS KiB", "best vs dd", "median vs dd");
+    std::vector<std::vector<std::string>> argvs;
     for (const auto& m : middles)
-        results.push_back(best_of(m.argv, bytes, runs));
-    const double dd_rate = static_cast<double>(bytes) / results[1].seconds;
+        argvs.push_back(m.argv);
+    const std::vector<Summary> results = measure(argvs, bytes, runs);
+    const auto rate = [bytes](double seconds) {
+        return static_cast<double>(bytes) / seconds / 1e6;
+    };
+    const Summary& dd = results[1];
     for (std::size_t i = 0; i < middles.size(); ++i) {
-        const double rate = static_cast<double>(bytes) / results[i].seconds;
-        std::printf("%-10s %10.3f %10.1f %14ld %9.0f%%\n", middles[i].name, results[i].seconds,
-                    rate / 1e6, results[i].max_rss_kib, 100.0 * rate / dd_rate);
+        const Summary& r = results[i];
+        std::printf("%-10s %12.1f %12.1f %14ld %11.0f%% %11.0f%%\n", middles[i].name,
+                    rate(r.best_seconds), rate(r.median_seconds), r.max_rss_kib,
+                    100.0 * dd.best_seconds / r.best_seconds,
+                    100.0 * dd.median_seconds / r.median_seconds);
     }
     return 0;
 }

@@ -32,16 +32,19 @@ public:
 
 private:
     void read() {
-        socket_.async_read_some(asio::buffer(buffer_),
-                                [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
-                                    if (!ec) self->write(n);
-                                });
+        socket_.async_read_some(
+            asio::buffer(buffer_),
+            [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                if (!ec)
+                    self->write(n);
+            });
     }
 
     void write(std::size_t n) {
         asio::async_write(socket_, asio::buffer(buffer_, n),
                           [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-                              if (!ec) self->read();
+                              if (!ec)
+                                  self->read();
                           });
     }
 
@@ -51,7 +54,9 @@ private:
 
 class Server {
 public:
-    Server(asio::io_context& io, const tcp::endpoint& endpoint) : acceptor_(io, endpoint) { accept(); }
+    Server(asio::io_context& io, const tcp::endpoint& endpoint) : acceptor_(io, endpoint) {
+        accept();
+    }
 
     [[nodiscard]] tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
     void close() {
@@ -62,7 +67,8 @@ public:
 private:
     void accept() {
         acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
-            if (ec == asio::error::operation_aborted) return;
+            if (ec == asio::error::operation_aborted)
+                return;
             if (!ec) {
                 asio::error_code ignored;
                 socket.set_option(tcp::no_delay(true), ignored);
@@ -79,7 +85,8 @@ private:
 
 int main(int argc, char** argv) {
     std::string uri = argc > 1 ? argv[1] : "127.0.0.1:0";
-    if (uri.rfind("tcp://", 0) == 0) uri.erase(0, 6);
+    if (uri.rfind("tcp://", 0) == 0)
+        uri.erase(0, 6);
     const auto colon = uri.rfind(':');
     if (colon == std::string::npos) {
         std::fprintf(stderr, "usage: bench_asio_echo [host:port]\n");
