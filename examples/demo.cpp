@@ -1,5 +1,6 @@
 // reactsock demo: timers, a promise chain with cancellation, a coroutine, and
-// TCP and Unix socket round trips, all on one event loop. Run: bash scripts/demo.sh
+// TCP, Unix socket and TLS round trips, all on one event loop.
+// Run: bash scripts/demo.sh
 //
 // Exit status 0 when every step behaved as expected (tests run it too).
 #include <reactsock/reactsock.hpp>
@@ -103,6 +104,26 @@ int main() {
     std::printf("  echoed: %s", unix_reply.c_str());
     if (unix_reply != "hello from an unnamed socket\n") ++failures;
     unix_server->close();  // also removes the socket file
+
+    std::puts("7. a TLS round trip (throwaway self-signed certificate)");
+    const auto certificate = rs::tls::self_signed_certificate("localhost");
+    rs::TlsOptions server_tls;
+    server_tls.local_cert = certificate.certificate_pem;
+    server_tls.local_pk = certificate.private_key_pem;
+    auto tls_server = std::make_shared<rs::SecureServer>(std::make_shared<rs::TcpServer>("127.0.0.1:0"), nullptr,
+                                                         server_tls);
+    tls_server->on(rs::ev::connection, [](const std::shared_ptr<rs::Connection>& conn) { conn->pipe(conn); });
+    std::printf("  server listening on %s\n", tls_server->address()->c_str());
+    rs::TlsOptions client_tls;
+    client_tls.cafile = certificate.certificate_pem;  // trust exactly that certificate
+    rs::ConnectorOptions connector_options;
+    connector_options.tls = client_tls;
+    const std::string port = tls_server->address()->substr(tls_server->address()->rfind(':') + 1);
+    const std::string tls_reply = rs::await(round_trip(std::make_shared<rs::Connector>(connector_options),
+                                                       "tls://localhost:" + port));
+    std::printf("  echoed: %s", tls_reply.c_str());
+    if (tls_reply.rfind("hello from tls://127.0.0.1:", 0) != 0) ++failures;
+    tls_server->close();
 
     std::puts(failures == 0 ? "demo finished: all good" : "demo finished: something went wrong");
     return failures == 0 ? 0 : 1;
