@@ -19,47 +19,8 @@
 
 namespace rs = reactsock;
 
-namespace {
-
-std::string rejection_of(const rs::Promise<std::shared_ptr<rs::Connection>>& p, const std::shared_ptr<rs::Loop>& loop,
-                         int* code = nullptr) {
-    try {
-        rs::await(p, loop);
-    } catch (const std::system_error& e) {
-        if (code != nullptr) *code = e.code().value();
-        return e.what();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "fulfilled";
-}
-
-// A TCP listener on 127.0.0.1 whose accept queue is full: connects stay pending.
-struct BlackHole {
-    BlackHole() {
-        listener = testnet::raw_listen(port, 0);
-        for (int i = 0; i < 4; ++i) {
-            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            sockaddr_in address{};
-            address.sin_family = AF_INET;
-            address.sin_port = htons(port);
-            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-            fillers.push_back(fd);
-        }
-    }
-    ~BlackHole() {
-        for (int fd : fillers) ::close(fd);
-        ::close(listener);
-    }
-    BlackHole(const BlackHole&) = delete;
-    BlackHole& operator=(const BlackHole&) = delete;
-    std::uint16_t port = 0;
-    int listener = -1;
-    std::vector<int> fillers;
-};
-
-}  // namespace
+using testnet::BlackHole;
+using testnet::rejection_of;
 
 TEST_CASE("TimeoutConnector: timed out, with ReactPHP's message, and the attempt's socket closed") {
     auto loop = std::make_shared<rs::Loop>();

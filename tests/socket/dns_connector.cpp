@@ -15,6 +15,7 @@
 #include <vector>
 
 namespace rs = reactsock;
+using testnet::rejection_of;
 
 namespace {
 
@@ -40,19 +41,6 @@ std::shared_ptr<rs::Resolver> resolver_for(const std::shared_ptr<rs::Loop>& loop
     config.timeout = 0.5;
     config.attempts = 1;
     return rs::Resolver::create(loop, config);
-}
-
-std::string rejection_of(const rs::Promise<std::shared_ptr<rs::Connection>>& p, const std::shared_ptr<rs::Loop>& loop,
-                         int* code = nullptr) {
-    try {
-        rs::await(p, loop);
-    } catch (const std::system_error& e) {
-        if (code != nullptr) *code = e.code().value();
-        return e.what();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "fulfilled";
 }
 
 }  // namespace
@@ -112,19 +100,8 @@ TEST_CASE("DnsConnector cancelled during the lookup cancels the query and leaves
 TEST_CASE("DnsConnector cancelled after the lookup cancels the TCP attempt") {
     auto loop = std::make_shared<rs::Loop>();
     testdns::Dnsmasq dns({"--local=/test/", "--host-record=busy.test,127.0.0.1"});
-    // A listener whose accept queue is full: the TCP connect stays pending.
-    std::uint16_t port = 0;
-    const int listener = testnet::raw_listen(port, 0);
-    std::vector<int> fillers;
-    for (int i = 0; i < 4; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        fillers.push_back(fd);
-    }
+    testnet::BlackHole hole;  // the TCP connect stays pending
+    const std::uint16_t port = hole.port;
     auto recording = std::make_shared<RecordingConnector>(loop);
     rs::DnsConnector connector(recording, resolver_for(loop, dns.nameserver()));
     const int fds_before = testnet::open_fds();
@@ -136,8 +113,6 @@ TEST_CASE("DnsConnector cancelled after the lookup cancels the TCP attempt") {
                                              " failed: Connection to tcp://127.0.0.1:" + std::to_string(port) +
                                              " cancelled during TCP/IP handshake (ECONNABORTED)");
     CHECK(testnet::open_fds() <= fds_before);
-    for (int fd : fillers) ::close(fd);
-    ::close(listener);
 }
 
 TEST_CASE("HappyEyeballs: AAAA points at a closed ::1 port, A at a live server: IPv4 wins") {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
+#include <reactsock/promise/await.hpp>
 
 #include <doctest/doctest.h>
 
@@ -20,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 namespace testnet {
 
@@ -154,5 +157,47 @@ inline std::string temp_socket_path(const char* tag) {
     return "/tmp/reactsock-test-" + std::to_string(::getpid()) + "-" + tag + "-" + std::to_string(++counter) +
            ".sock";
 }
+
+// The rejection message of `promise` once the loop settles it (and its
+// errno, for system errors, in *code); "fulfilled" if it fulfils.
+template <class T>
+std::string rejection_of(const reactsock::Promise<T>& promise, const std::shared_ptr<reactsock::Loop>& loop,
+                         int* code = nullptr) {
+    try {
+        reactsock::await(promise, loop);
+    } catch (const std::system_error& e) {
+        if (code != nullptr) *code = e.code().value();
+        return e.what();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "fulfilled";
+}
+
+// A TCP listener on 127.0.0.1 whose accept queue is full: the kernel drops
+// further SYNs, so a connect() to port() stays pending until cancelled.
+struct BlackHole {
+    BlackHole() {
+        listener = raw_listen(port, 0);
+        for (int i = 0; i < 4; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            sockaddr_in address{};
+            address.sin_family = AF_INET;
+            address.sin_port = htons(port);
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+            fillers.push_back(fd);
+        }
+    }
+    ~BlackHole() {
+        for (int fd : fillers) ::close(fd);
+        ::close(listener);
+    }
+    BlackHole(const BlackHole&) = delete;
+    BlackHole& operator=(const BlackHole&) = delete;
+    std::uint16_t port = 0;
+    int listener = -1;
+    std::vector<int> fillers;
+};
 
 }  // namespace testnet
