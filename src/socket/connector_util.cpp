@@ -36,6 +36,16 @@ std::string uri_with_ip(const Uri& parts, bool had_scheme, const std::string& ip
     return out;
 }
 
+std::optional<NamedTarget> parse_named_target(const std::string& uri) {
+    NamedTarget target;
+    target.had_scheme = uri.find("://") != std::string::npos;
+    target.described = target.had_scheme ? uri : "tcp://" + uri;
+    auto parsed = parse_uri(target.described);
+    if (!parsed || parsed->host.empty()) return std::nullopt;
+    target.parts = std::move(*parsed);
+    return target;
+}
+
 std::string strip_hostname_query(std::string_view text) {
     std::string out;
     out.reserve(text.size());

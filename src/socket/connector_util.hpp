@@ -5,6 +5,7 @@
 #include "uri.hpp"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,18 @@ namespace reactsock::detail {
 // "hostname=<host>" added to the query unless it has one; the scheme only if
 // the original had one.
 std::string uri_with_ip(const Uri& parts, bool had_scheme, const std::string& ip, const std::string& host);
+
+// A URI a name-resolving connector was asked for: `described` is the URI
+// with "tcp://" added when it had no scheme (ReactPHP's messages use it).
+struct NamedTarget {
+    Uri parts;
+    bool had_scheme = false;
+    std::string described;
+};
+
+// Parses `uri` for DnsConnector / HappyEyeballsConnector: std::nullopt when
+// it has no host (the caller rejects with `Given URI "<uri>" is invalid (EINVAL)`).
+std::optional<NamedTarget> parse_named_target(const std::string& uri);
 
 // `text` without "?hostname=..." / "&hostname=..." parameters.
 std::string strip_hostname_query(std::string_view text);

@@ -17,13 +17,10 @@ DnsConnector::DnsConnector(std::shared_ptr<ConnectorInterface> connector, std::s
 Promise<std::shared_ptr<Connection>> DnsConnector::connect(std::string_view uri_text) {
     using Result = std::shared_ptr<Connection>;
     const std::string uri(uri_text);
-    const bool had_scheme = uri.find("://") != std::string::npos;
-    const std::string described = had_scheme ? uri : "tcp://" + uri;
-    auto parsed = detail::parse_uri(described);
-    if (!parsed || parsed->host.empty()) {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
-    }
-    if (detail::parse_ip(parsed->host)) return connector_->connect(uri);
+    auto target = detail::parse_named_target(uri);
+    if (!target) return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    if (detail::parse_ip(target->parts.host)) return connector_->connect(uri);  // no lookup needed
+    const std::string& described = target->described;
 
     // Which stage a cancel finds: the lookup, or the connect after it. Weak
     // handles only, and owned by the canceller: nothing here keeps a promise
@@ -41,10 +38,10 @@ Promise<std::shared_ptr<Connection>> DnsConnector::connect(std::string_view uri_
         self.reject(Error(ECONNABORTED, "Connection to " + described + " cancelled during DNS lookup (ECONNABORTED)"));
         if (auto lookup = stages->lookup.lock()) detail::cancel(lookup);
     });
-    auto lookup = resolver_->resolve(parsed->host);
+    auto lookup = resolver_->resolve(target->parts.host);
     stages->lookup = detail::Access::state(lookup);
     lookup.then(
-        [stages, out, connector = connector_, parts = *parsed, had_scheme, described](const std::string& ip) mutable {
+        [stages, out, connector = connector_, parts = target->parts, had_scheme = target->had_scheme, described](const std::string& ip) mutable {
             if (!out.is_pending()) return;
             auto connecting = connector->connect(detail::uri_with_ip(parts, had_scheme, ip, parts.host));
             stages->connecting = detail::Access::state(connecting);

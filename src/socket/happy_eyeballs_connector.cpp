@@ -246,14 +246,11 @@ HappyEyeballsConnector::HappyEyeballsConnector(std::shared_ptr<ConnectorInterfac
 
 Promise<std::shared_ptr<Connection>> HappyEyeballsConnector::connect(std::string_view uri_text) {
     const std::string uri(uri_text);
-    const bool had_scheme = uri.find("://") != std::string::npos;
-    const std::string described = had_scheme ? uri : "tcp://" + uri;
-    auto parsed = detail::parse_uri(described);
-    if (!parsed || parsed->host.empty()) {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
-    }
-    if (detail::parse_ip(parsed->host)) return connector_->connect(uri);
-    auto builder = std::make_shared<Builder>(connector_, loop_, options_, *parsed, had_scheme, described);
+    auto target = detail::parse_named_target(uri);
+    if (!target) return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    if (detail::parse_ip(target->parts.host)) return connector_->connect(uri);  // no lookup needed
+    auto builder = std::make_shared<Builder>(connector_, loop_, options_, std::move(target->parts),
+                                             target->had_scheme, std::move(target->described));
     return builder->start(*resolver_);
 }
 

@@ -302,3 +302,19 @@ TEST_CASE("run_until stops when the predicate holds") {
     loop->cancel_timer(timer);
     CHECK_FALSE(loop->run_until([] { return false; }));  // runs out of work
 }
+
+TEST_CASE("destroy hooks run when the loop is destroyed; removed ones do not") {
+    std::vector<std::string> ran;
+    {
+        auto loop = std::make_shared<rs::Loop>();
+        loop->add_destroy_hook([&] { ran.emplace_back("first"); });
+        const auto removed = loop->add_destroy_hook([&] { ran.emplace_back("removed"); });
+        loop->add_destroy_hook([&] { ran.emplace_back("second"); });
+        loop->remove_destroy_hook(removed);
+        loop->remove_destroy_hook(123456);  // unknown: a no-op
+        loop->run();
+        CHECK(ran.empty());  // not before destruction
+    }
+    std::sort(ran.begin(), ran.end());
+    CHECK(ran == std::vector<std::string>{"first", "second"});
+}
