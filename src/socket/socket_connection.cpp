@@ -9,7 +9,6 @@
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -92,8 +91,7 @@ std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, in
 
 SocketConnection::SocketConnection(Passkey, Loop& loop, int fd, int family)
     : loop_(&loop), watcher_(loop.context()), fd_(fd) {
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0 && (flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    // Made non-blocking by the writer (one ioctl), whatever the caller did.
     if (family == 0) {
         sockaddr_storage address{};
         socklen_t length = sizeof address;
@@ -261,9 +259,6 @@ void SocketConnection::fail_errno(int error_number, const char* prefix) {
 void SocketConnection::close() {
     if (closed_) return;
     auto keep = keep_alive();
-    // Addresses stay readable inside `close` listeners; without listeners
-    // there is no one to ask, so save the two system calls.
-    if (listener_count(ev::close) > 0) cache_addresses();
     closed_ = true;
     readable_ = false;
     writer_->close();
@@ -282,12 +277,24 @@ void SocketConnection::close() {
     handshake_.reset();
     tls_.reset();  // our BIO never closes the fd
     early_writes_.clear();
+    // Pending waits end (operation_aborted, on a later turn) and nothing new
+    // starts: everything checks closed_. The descriptor itself stays open
+    // until the `close` listeners have run, so that they can still ask for
+    // the addresses, which costs the two system calls only when asked.
     asio::error_code ignored;
-    watcher_.close(ignored);  // cancels pending waits and closes the fd
-    fd_ = -1;
+    watcher_.cancel(ignored);
     emitting_close_ = true;
-    emit(ev::close);
+    try {
+        emit(ev::close);
+    } catch (...) {
+        emitting_close_ = false;
+        watcher_.close(ignored);
+        fd_ = -1;
+        throw;
+    }
     emitting_close_ = false;
+    watcher_.close(ignored);
+    fd_ = -1;
     remove_all_listeners();
     if (handshake) handshake->reject(Error(ECONNABORTED, "Connection closed during TLS handshake (ECONNABORTED)"));
 }
@@ -518,12 +525,6 @@ void SocketConnection::on_idle_timer() {
 }
 
 // ---- addresses, options, info ---------------------------------------------------
-
-void SocketConnection::cache_addresses() const {
-    if (fd_ < 0) return;
-    if (!remote_) remote_ = remote_address_of(fd_);
-    if (!local_) local_ = local_address_of(fd_);
-}
 
 std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::string> address) const {
     if (address && tls_state_ == TlsState::on && address->rfind("tcp://", 0) == 0) address->replace(0, 3, "tls");

@@ -151,7 +151,6 @@ private:
     void arm_idle_timer(double seconds);
     void on_idle_timer();
     void require_open() const;
-    void cache_addresses() const;
 
     Loop* loop_;
     asio::posix::stream_descriptor watcher_;
