@@ -6,94 +6,79 @@ namespace reactsock {
 
 EventEmitter::~EventEmitter() = default;
 
-EventEmitter::EmitScope::EmitScope(EventEmitter& emitter, std::size_t slot)
-    : count(emitter.slots_[slot].entries.size()), emitter_(emitter), slot_(slot) {
-    ++emitter_.slots_[slot_].emitting;
+EventEmitter::EmitScope::EmitScope(EventEmitter& emitter)
+    : count(emitter.entries_.size()), emitter_(emitter) {
+    ++emitter_.emitting_;
 }
 
 EventEmitter::EmitScope::~EmitScope() {
-    Slot& slot = emitter_.slots_[slot_];
-    if (--slot.emitting == 0 && slot.dirty) emitter_.compact(slot);
+    if (--emitter_.emitting_ == 0 && emitter_.dirty_) emitter_.compact();
 }
 
-detail::ListenerBase* EventEmitter::EmitScope::take(std::size_t i) {
-    // Index, not reference: a listener may add listeners and so reallocate.
-    Entry& entry = emitter_.slots_[slot_].entries[i];
-    if (entry.removed) return nullptr;
-    if (entry.once) {
-        // Marked, not erased: the listener object must outlive its own call.
-        entry.removed = true;
-        Slot& slot = emitter_.slots_[slot_];
-        --slot.active;
-        slot.dirty = true;
-    }
-    return entry.listener.get();
+void EventEmitter::EmitScope::take_once(Entry& entry) {
+    // Marked, not erased: the listener object must outlive its own call.
+    entry.removed = true;
+    emitter_.dirty_ = true;
 }
 
 ListenerHandle EventEmitter::insert(const void* event,
                                     std::unique_ptr<detail::ListenerBase> listener, bool once) {
-    std::size_t index = find_slot(event);
-    if (index == npos) {
-        index = slots_.size();
-        slots_.push_back(Slot{event, {}, 0, 0, false});
-    }
+    // Room for the listeners a piped connection gets, in one allocation.
+    if (entries_.capacity() == 0) entries_.reserve(8);
     const std::uint64_t id = next_id_++;
-    Slot& slot = slots_[index];
-    slot.entries.push_back(Entry{id, once, false, std::move(listener)});
-    ++slot.active;
+    entries_.push_back(Entry{event, id, once, false, std::move(listener)});
     return ListenerHandle(event, id);
 }
 
-std::size_t EventEmitter::find_slot(const void* event) const {
-    // Few distinct events per emitter: a linear scan beats hashing.
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-        if (slots_[i].event == event) return i;
-    }
-    return npos;
+void EventEmitter::mark_removed(Entry& entry) {
+    entry.removed = true;
+    dirty_ = true;
 }
 
 bool EventEmitter::remove_listener(const ListenerHandle& handle) {
-    const std::size_t index = find_slot(handle.event_);
-    if (index == npos) return false;
-    Slot& slot = slots_[index];
-    auto it = std::find_if(slot.entries.begin(), slot.entries.end(),
-                           [&](const Entry& e) { return e.id == handle.id_; });
-    if (it == slot.entries.end() || it->removed) return false;
-    --slot.active;
-    if (slot.emitting > 0) {
-        it->removed = true;
-        slot.dirty = true;
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
+        return e.id == handle.id_ && e.event == handle.event_;
+    });
+    if (it == entries_.end() || it->removed) return false;
+    if (emitting_ > 0) {
+        mark_removed(*it);
     } else {
-        slot.entries.erase(it);
+        entries_.erase(it);
     }
     return true;
 }
 
 void EventEmitter::remove_all_of(const void* event) {
-    const std::size_t index = find_slot(event);
-    if (index == npos) return;
-    Slot& slot = slots_[index];
-    slot.active = 0;
-    if (slot.emitting > 0) {
-        for (Entry& e : slot.entries) e.removed = true;
-        slot.dirty = true;
+    if (emitting_ > 0) {
+        for (Entry& e : entries_) {
+            if (e.event == event && !e.removed) mark_removed(e);
+        }
     } else {
-        slot.entries.clear();
+        std::erase_if(entries_, [event](const Entry& e) { return e.event == event; });
     }
 }
 
 void EventEmitter::remove_all_listeners() {
-    for (Slot& slot : slots_) remove_all_of(slot.event);
+    if (emitting_ > 0) {
+        for (Entry& e : entries_) {
+            if (!e.removed) mark_removed(e);
+        }
+    } else {
+        // Moved out first: a listener's destructor may touch this emitter.
+        std::vector<Entry> gone;
+        gone.swap(entries_);
+    }
 }
 
 std::size_t EventEmitter::count_of(const void* event) const {
-    const std::size_t index = find_slot(event);
-    return index == npos ? 0 : slots_[index].active;
+    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [event](const Entry& e) {
+        return e.event == event && !e.removed;
+    }));
 }
 
-void EventEmitter::compact(Slot& slot) {
-    std::erase_if(slot.entries, [](const Entry& e) { return e.removed; });
-    slot.dirty = false;
+void EventEmitter::compact() {
+    std::erase_if(entries_, [](const Entry& e) { return e.removed; });
+    dirty_ = false;
 }
 
 }  // namespace reactsock

@@ -127,48 +127,50 @@ public:
     template <class Tag, class... A>
     void emit(const Tag&, A&&... args) {
         using Invoker = typename detail::EventTraits<typename Tag::event_type>::Invoker;
-        const std::size_t slot_index = find_slot(&detail::event_key<Tag>);
-        if (slot_index == npos) return;
-        EmitScope scope(*this, slot_index);
+        if (entries_.empty()) return;
+        const void* const event = &detail::event_key<Tag>;
+        EmitScope scope(*this);
         for (std::size_t i = 0; i < scope.count; ++i) {
-            if (detail::ListenerBase* listener = scope.take(i)) {
+            if (detail::ListenerBase* listener = scope.take(i, event)) {
                 static_cast<Invoker*>(listener)->call(args...);
             }
         }
     }
 
 private:
-    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
+    // Every listener of every event in one vector, in registration order: an
+    // emitter has a handful of listeners, so one allocation and a short scan
+    // beat a container per event.
     struct Entry {
+        const void* event;
         std::uint64_t id;
         bool once;
         bool removed;
         std::unique_ptr<detail::ListenerBase> listener;
     };
-    struct Slot {
-        const void* event;
-        std::vector<Entry> entries;
-        std::size_t active = 0;  // entries not marked removed
-        unsigned emitting = 0;   // nesting depth of emits of this event
-        bool dirty = false;      // entries marked removed, to compact
-    };
 
-    // Keeps the slot consistent while listeners run (they may add or remove
-    // listeners, or emit again).
+    // Keeps the entries in place while listeners run (they may add or remove
+    // listeners, or emit again): removals only mark entries until the
+    // outermost emit ends, additions go after `count`.
     class EmitScope {
     public:
-        EmitScope(EventEmitter& emitter, std::size_t slot);
+        explicit EmitScope(EventEmitter& emitter);
         ~EmitScope();
         EmitScope(const EmitScope&) = delete;
         EmitScope& operator=(const EmitScope&) = delete;
-        // The listener to call for entry i, or nullptr if it was removed.
-        detail::ListenerBase* take(std::size_t i);
-        std::size_t count;
+        // The listener to call for entry i if it listens to `event` and was
+        // not removed, else nullptr.
+        detail::ListenerBase* take(std::size_t i, const void* event) {
+            Entry& entry = emitter_.entries_[i];
+            if (entry.event != event || entry.removed) return nullptr;
+            if (entry.once) take_once(entry);
+            return entry.listener.get();
+        }
+        const std::size_t count;
 
     private:
+        void take_once(Entry& entry);
         EventEmitter& emitter_;
-        std::size_t slot_;
     };
 
     template <class Tag, class F>
@@ -186,13 +188,15 @@ private:
 
     ListenerHandle insert(const void* event, std::unique_ptr<detail::ListenerBase> listener,
                           bool once);
-    [[nodiscard]] std::size_t find_slot(const void* event) const;
     void remove_all_of(const void* event);
     [[nodiscard]] std::size_t count_of(const void* event) const;
-    void compact(Slot& slot);
+    void mark_removed(Entry& entry);
+    void compact();
 
-    std::vector<Slot> slots_;
+    std::vector<Entry> entries_;
     std::uint64_t next_id_ = 1;
+    unsigned emitting_ = 0;  // nesting depth of emits in progress
+    bool dirty_ = false;     // entries marked removed, to erase
 };
 
 }  // namespace reactsock
