@@ -18,7 +18,6 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 namespace reactsock {
@@ -84,8 +83,17 @@ struct Loop::Impl {
 
     bool running = false;
 
-    std::unordered_map<std::uint64_t, std::function<void()>> destroy_hooks;
-    std::uint64_t next_hook_id = 1;
+    // Destroy hooks in reusable slots (a connection adds and removes one, so
+    // no allocation per hook once the vectors have grown). An id is
+    // (serial << 32) | slot index, so a stale id never removes a newer hook.
+    struct DestroyHook {
+        std::uint64_t id = 0;  // 0: free slot
+        std::function<void()> fn;
+    };
+    std::vector<DestroyHook> destroy_hooks;
+    std::vector<std::uint32_t> free_hook_slots;
+    std::uint64_t next_hook_serial = 1;
+    std::size_t live_hooks = 0;
 
     // Points the one asio timer at the earliest deadline, or lets it go idle
     // so that run() can return when there are no timers.
@@ -186,9 +194,17 @@ Loop::Loop() : impl_(std::make_unique<Impl>()) {}
 Loop::~Loop() {
     // First let what is still open close itself (its `close` listeners run).
     // Hooks may remove other hooks or add none; take them one by one.
-    while (!impl_->destroy_hooks.empty()) {
-        auto node = impl_->destroy_hooks.extract(impl_->destroy_hooks.begin());
-        node.mapped()();
+    // A hook may add or remove hooks: passes until none is left.
+    while (impl_->live_hooks > 0) {
+        for (std::size_t i = 0; i < impl_->destroy_hooks.size(); ++i) {
+            auto& slot = impl_->destroy_hooks[i];
+            if (slot.id == 0) continue;
+            std::function<void()> hook = std::move(slot.fn);
+            slot.fn = nullptr;
+            slot.id = 0;
+            --impl_->live_hooks;
+            hook();  // may grow destroy_hooks: `slot` is not used after this
+        }
     }
     // Release every callback while the io_context still exists: they may own
     // sockets or timers of this loop. Move the containers out first, because
@@ -331,12 +347,34 @@ std::shared_ptr<void> Loop::keep_alive() {
 std::uint64_t Loop::add_destroy_hook(std::function<void()> hook) {
     if (!hook) throw std::invalid_argument("destroy hook must not be empty");
     if (impl_->destroying) return 0;
-    const std::uint64_t id = impl_->next_hook_id++;
-    impl_->destroy_hooks.emplace(id, std::move(hook));
+    std::uint32_t index = 0;
+    if (!impl_->free_hook_slots.empty()) {
+        index = impl_->free_hook_slots.back();
+        impl_->free_hook_slots.pop_back();
+    } else {
+        index = static_cast<std::uint32_t>(impl_->destroy_hooks.size());
+        impl_->destroy_hooks.emplace_back();
+    }
+    const std::uint64_t id = (impl_->next_hook_serial++ << 32) | index;
+    impl_->destroy_hooks[index] = Impl::DestroyHook{id, std::move(hook)};
+    ++impl_->live_hooks;
     return id;
 }
 
-void Loop::remove_destroy_hook(std::uint64_t id) noexcept { impl_->destroy_hooks.erase(id); }
+void Loop::remove_destroy_hook(std::uint64_t id) noexcept {
+    const auto index = static_cast<std::uint32_t>(id & 0xffffffffU);
+    if (id == 0 || index >= impl_->destroy_hooks.size() || impl_->destroy_hooks[index].id != id) return;
+    auto& slot = impl_->destroy_hooks[index];
+    slot.id = 0;
+    std::function<void()> gone = std::move(slot.fn);  // destroyed after the bookkeeping
+    slot.fn = nullptr;
+    --impl_->live_hooks;
+    try {
+        impl_->free_hook_slots.push_back(index);
+    } catch (...) {
+        // Out of memory: the slot stays unused; nothing else depends on it.
+    }
+}
 
 asio::io_context& Loop::context() noexcept { return impl_->io; }
 

@@ -78,12 +78,12 @@ std::size_t SocketConnection::transport_send(std::string_view data, asio::error_
 
 std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family) {
     auto connection = std::make_shared<SocketConnection>(Passkey{}, loop, fd, family);
-    std::weak_ptr<SocketConnection> weak = connection;
-    connection->destroy_hook_ = loop.add_destroy_hook([weak] {
-        if (auto self = weak.lock()) {
-            self->destroy_hook_ = 0;  // being run: nothing to remove
-            self->close();
-        }
+    // A raw pointer (small enough for std::function to hold without an
+    // allocation) is safe: the destructor removes the hook.
+    SocketConnection* raw = connection.get();
+    connection->destroy_hook_ = loop.add_destroy_hook([raw] {
+        raw->destroy_hook_ = 0;  // being run: nothing to remove
+        raw->close();            // keeps itself alive while closing
     });
     connection->start_reading();
     return connection;

@@ -318,3 +318,26 @@ TEST_CASE("destroy hooks run when the loop is destroyed; removed ones do not") {
     std::sort(ran.begin(), ran.end());
     CHECK(ran == std::vector<std::string>{"first", "second"});
 }
+
+TEST_CASE("destroy hooks: a stale id removes nothing; hooks may remove and add hooks while the loop goes") {
+    std::vector<std::string> ran;
+    {
+        auto loop = std::make_shared<rs::Loop>();
+        const auto old_id = loop->add_destroy_hook([&] { ran.emplace_back("old"); });
+        loop->remove_destroy_hook(old_id);
+        // Reuses the freed slot; the old id must not name it.
+        loop->add_destroy_hook([&] { ran.emplace_back("reused"); });
+        loop->remove_destroy_hook(old_id);
+        loop->remove_destroy_hook(0);
+        std::uint64_t victim = 0;
+        rs::Loop* raw = loop.get();
+        loop->add_destroy_hook([&, raw] {
+            ran.emplace_back("remover");
+            raw->remove_destroy_hook(victim);
+            raw->add_destroy_hook([&] { ran.emplace_back("late"); });
+        });
+        victim = loop->add_destroy_hook([&] { ran.emplace_back("victim"); });
+    }
+    std::sort(ran.begin(), ran.end());
+    CHECK(ran == std::vector<std::string>{"late", "remover", "reused"});
+}
