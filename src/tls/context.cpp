@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -166,6 +167,43 @@ int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_leng
     return SSL_TLSEXT_ERR_NOACK;
 }
 
+// Sets "ciphers" and "ciphersuites"; a string that selects nothing can never
+// work, so it is std::invalid_argument like an unknown version.
+void apply_ciphers(SSL_CTX* ctx, const TlsOptions& options) {
+    ERR_clear_error();
+    if (options.ciphers && SSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != 1) {
+        std::string message = "TLS option \"ciphers\" selects no cipher: \"" + *options.ciphers + "\" (" +
+                              take_openssl_errors("no cipher match") + ")";
+        // OpenSSL keeps the two lists apart; a TLS 1.3 name here matches nothing.
+        if (options.ciphers->find("TLS_") != std::string::npos) {
+            message += "; TLS 1.3 suites (TLS_...) belong in \"ciphersuites\"";
+        }
+        throw std::invalid_argument(message);
+    }
+    if (options.ciphersuites && SSL_CTX_set_ciphersuites(ctx, options.ciphersuites->c_str()) != 1) {
+        throw std::invalid_argument("TLS option \"ciphersuites\" selects no cipher: \"" + *options.ciphersuites +
+                                    "\" (" + take_openssl_errors("no cipher match") + ")");
+    }
+}
+
+// The checks that need no OpenSSL context.
+void check_options(const TlsOptions& options) {
+    const int min = parse_version(options.min_version, "min_version");
+    if (options.max_version && min > parse_version(*options.max_version, "max_version")) {
+        throw std::invalid_argument("TLS option \"min_version\" (\"" + options.min_version +
+                                    "\") is newer than \"max_version\" (\"" + *options.max_version + "\")");
+    }
+    alpn_wire(options.alpn_protocols);
+    if (!(options.handshake_timeout >= 0) || options.handshake_timeout > 1e9) {
+        throw std::invalid_argument("TLS option \"handshake_timeout\" must be a finite number of seconds >= 0");
+    }
+    for (const auto& [name, certificate] : options.sni_server_certs) {
+        if (name.empty() || certificate.local_cert.empty()) {
+            throw std::invalid_argument("TLS option \"sni_server_certs\": each entry needs a name and a local_cert");
+        }
+    }
+}
+
 // The per-connection-independent settings, the same for the main and the SNI contexts.
 SSL_CTX* new_configured_context(const TlsOptions& options, TlsRole role, const std::string& alpn) {
     SSL_CTX* ctx = SSL_CTX_new(role == TlsRole::client ? TLS_client_method() : TLS_server_method());
@@ -179,13 +217,7 @@ SSL_CTX* new_configured_context(const TlsOptions& options, TlsRole role, const s
         if (options.max_version) {
             SSL_CTX_set_max_proto_version(ctx, parse_version(*options.max_version, "max_version"));
         }
-        if (options.ciphers && SSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != 1) {
-            throw Error(EPROTO, "Invalid TLS ciphers \"" + *options.ciphers + "\": " + take_openssl_errors("no match"));
-        }
-        if (options.ciphersuites && SSL_CTX_set_ciphersuites(ctx, options.ciphersuites->c_str()) != 1) {
-            throw Error(EPROTO, "Invalid TLS ciphersuites \"" + *options.ciphersuites +
-                                    "\": " + take_openssl_errors("no match"));
-        }
+        apply_ciphers(ctx, options);
         load_trust(ctx, options, role);
         if (role == TlsRole::client) {
             SSL_CTX_set_verify(ctx, options.verify_peer.value_or(true) ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
@@ -221,23 +253,19 @@ bool name_matches(const std::string& pattern, const char* name) {
 }  // namespace
 
 void validate_tls_options(const TlsOptions& options) {
-    parse_version(options.min_version, "min_version");
-    if (options.max_version) parse_version(*options.max_version, "max_version");
-    alpn_wire(options.alpn_protocols);
-    if (!(options.handshake_timeout >= 0) || options.handshake_timeout > 1e9) {
-        throw std::invalid_argument("TLS option \"handshake_timeout\" must be a finite number of seconds >= 0");
-    }
-    for (const auto& [name, certificate] : options.sni_server_certs) {
-        if (name.empty() || certificate.local_cert.empty()) {
-            throw std::invalid_argument("TLS option \"sni_server_certs\": each entry needs a name and a local_cert");
-        }
+    check_options(options);
+    if (options.ciphers || options.ciphersuites) {
+        // Only OpenSSL knows its cipher names: ask a throwaway context.
+        std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> probe(SSL_CTX_new(TLS_method()), SSL_CTX_free);
+        if (!probe) throw Error(ENOMEM, "Unable to create TLS context: " + take_openssl_errors("out of memory"));
+        apply_ciphers(probe.get(), options);
     }
 }
 
 TlsContext::TlsContext(const TlsOptions& options, TlsRole role) : options_(options), role_(role) {}
 
 std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& options, TlsRole role) {
-    validate_tls_options(options);
+    check_options(options);  // the ciphers are checked on the real context below
     std::shared_ptr<TlsContext> context(new TlsContext(options, role));
     TlsOptions& o = context->options_;
     const std::string alpn = alpn_wire(o.alpn_protocols);

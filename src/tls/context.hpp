@@ -19,13 +19,15 @@ namespace reactsock::detail {
 enum class TlsRole { client, server };
 
 // Throws std::invalid_argument for options that can never work (unknown
-// version, empty or too long ALPN name, negative handshake_timeout).
+// version, min_version newer than max_version, empty or too long ALPN name,
+// negative handshake_timeout, ciphers/ciphersuites that select no cipher).
 // Called by constructors, so such mistakes surface at once.
 void validate_tls_options(const TlsOptions& options);
 
 class TlsContext {
 public:
-    // Loads certificates, keys and CAs. Throws reactsock::Error with a
+    // Loads certificates, keys and CAs. Throws std::invalid_argument as
+    // validate_tls_options does, and reactsock::Error with a
     // message such as `Unable to load local_cert "/x.pem": No such file or
     // directory (ENOENT)` or `Unable to load local_pk: error:...:bad decrypt`.
     static std::shared_ptr<TlsContext> create(const TlsOptions& options, TlsRole role);
