@@ -1,15 +1,23 @@
-// bench_echo: reactsock's echo-server beside raw Asio, raw epoll and Node's net.
+// bench_echo: reactsock's echo-server beside raw Asio, raw epoll and Node's net
+// (TLS scenarios: beside raw Asio + asio::ssl and Node's tls; raw epoll has no TLS).
 //
-//   bench_echo [--quick] [--scenarios a,b] [--servers x,y] [--repeats N]
+//   bench_echo [--quick] [--scenarios a,b] [--servers x,y] [--repeats N] [--tls-repeats N]
 //              [--duration S] [--warmup S] [--idle-conns N] [--out PREFIX]
 //              [--server-cpu N] [--client-cpu N] [--no-pin] [--realtime]
-//              [--reactsock PATH] [--asio PATH] [--epoll PATH] [--node PATH] [--node-script PATH]
+//              [--reactsock PATH] [--asio PATH] [--asio-tls PATH] [--epoll PATH] [--node PATH]
+//              [--node-script PATH] [--node-tls-script PATH]
 //   bench_echo --list
 //   bench_echo --self-test
 //   bench_echo --connect HOST:PORT --mode M [--conns C] [--size S] [--duration S]
 //              [--warmup S] [--stall-timeout S] [--server-pid PID] [--exec-start CMD] [--exec-end
 //              CMD]
+//   bench_echo --make-certificate DIR               (DIR/cert.pem, DIR/key.pem; for profile.sh)
 //   bench_echo --serve-broken KIND [HOST:PORT]      (used by --self-test)
+//   bench_echo --serve-broken-tls KIND HOST:PORT CERT KEY   (used by --self-test)
+//
+// TLS scenarios: every run generates one throwaway self-signed certificate
+// (EC P-256, reactsock::tls::self_signed_certificate) into bench-tls/ of the
+// build directory and gives every server the same cert.pem and key.pem.
 //
 // Every run starts a fresh server process pinned to one core (--server-cpu,
 // default 0) while this process, the load generator (loadgen.hpp), runs on
@@ -32,6 +40,10 @@
 // --connect drives an already running server (for perf/callgrind sessions).
 #include "loadgen.hpp"
 
+#include <reactsock/tls/certificate.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <asio/version.hpp>
 #include <nlohmann/json.hpp>
 
@@ -97,6 +109,13 @@ std::vector<Scenario> all_scenarios(int idle_conns) {
         {"connrate-w50", Mode::connrate, 50, 64, "connect + 64 B echo + RST close, 50 workers"},
         {"idle", Mode::idle, idle_conns, 64,
          "idle connections (" + std::to_string(idle_conns) + ", after one 64 B round trip each)"},
+        {"tls-handshake-w50", Mode::tls_handshake, 50, 64,
+         "TLS: connect + full handshake + 64 B echo + RST close, 50 workers"},
+        {"tls-resume-w50", Mode::tls_resume, 50, 64,
+         "TLS: connect + resumed handshake (previous connection's ticket) + 64 B echo + RST "
+         "close, 50 workers"},
+        {"tls-stream-64k-c1", Mode::tls_stream, 1, 64 * 1024,
+         "TLS stream 64 KiB writes, 1 connection"},
     };
 }
 
@@ -104,7 +123,8 @@ const char* const kServerNames[] = {"reactsock", "asio", "epoll", "node"};
 
 struct ServerSpec {
     std::string name;
-    std::vector<std::string> argv;  // the listen address is appended/filled in
+    std::vector<std::string> argv;      // plain TCP scenarios
+    std::vector<std::string> tls_argv;  // TLS scenarios; empty: no TLS server (epoll)
 };
 
 // What a scenario's "op" is, and how its rate and CPU cost are shown.
@@ -125,8 +145,20 @@ Units units_of(Mode mode) {
             return {"connections/s", "µs/conn", 1e6, 1};
         case Mode::idle:
             return {"", "", 1, 1};
+        case Mode::tls_handshake:
+        case Mode::tls_resume:
+            return {"handshakes/s", "µs/handshake", 1e6, 1};
+        case Mode::tls_stream:
+            return {"MB/s", "ms/GB", 1e3 * 1e9, 1e-6};
     }
     return {"", "", 1, 1};
+}
+
+bool is_stream(Mode mode) {
+    return mode == Mode::stream || mode == Mode::tls_stream;
+}
+bool is_handshake(Mode mode) {
+    return mode == Mode::tls_handshake || mode == Mode::tls_resume;
 }
 
 // ---- small helpers --------------------------------------------------------------
@@ -416,6 +448,8 @@ struct RunMetrics {
         0;                  // softirq seconds on the server's CPU per op (not in cpu_per_op)
     double other_load = 0;  // CPU use of everything but server and load generator, in cores
     std::uint64_t ops = 0;
+    double resumed_fraction = 0;  // TLS handshake modes: resumed / ops in the window
+    std::string tls;              // TLS: "TLSv1.3 TLS_AES_256_GCM_SHA384 X25519"
 };
 
 json to_json(const RunMetrics& m, Mode mode) {
@@ -438,11 +472,15 @@ json to_json(const RunMetrics& m, Mode mode) {
     j["client_cpu_util"] = m.client_util;
     j["server_cpu_softirq_per_op"] = m.server_softirq_per_op * u.cpu_scale;
     j["other_load_cores"] = m.other_load;
-    if (mode != Mode::stream) {
+    if (!is_stream(mode)) {
         j["p50_us"] = m.p50;
         j["p99_us"] = m.p99;
         j["p999_us"] = m.p999;
     }
+    if (bench::is_tls(mode))
+        j["tls_negotiated"] = m.tls;
+    if (is_handshake(mode))
+        j["resumed_fraction"] = m.resumed_fraction;
     return j;
 }
 
@@ -450,6 +488,7 @@ struct Options {
     std::vector<std::string> scenarios;  // selectors
     std::vector<std::string> servers;
     int repeats = 7;
+    int tls_repeats = 5;  // at most this many repeats of the TLS scenarios
     double duration = 1.5;
     double warmup = 0.5;
     int idle_conns = 10000;
@@ -458,7 +497,9 @@ struct Options {
     int client_cpu = 1;
     bool pin = true;
     bool realtime = false;
-    std::map<std::string, std::string> paths;  // reactsock, asio, epoll, node, node-script
+    // reactsock, asio, asio-tls, epoll, node, node-script, node-tls-script
+    std::map<std::string, std::string> paths;
+    std::string tls_cert, tls_key;  // TLS scenarios: the files every server gets
     bool quick = false;
 };
 
@@ -466,7 +507,8 @@ RunMetrics run_one(const Scenario& scenario, const ServerSpec& server, const Opt
                    const std::string& log_path) {
     RunMetrics m;
     ServerProcess process;
-    std::vector<std::string> argv = server.argv;
+    const std::vector<std::string>& argv =
+        bench::is_tls(scenario.mode) ? server.tls_argv : server.argv;
     if (!process.start(argv, options.pin ? options.server_cpu : -1, log_path, m.error))
         return m;
 
@@ -524,6 +566,10 @@ RunMetrics run_one(const Scenario& scenario, const ServerSpec& server, const Opt
     m.p50 = r.p50_us;
     m.p99 = r.p99_us;
     m.p999 = r.p999_us;
+    if (bench::is_tls(scenario.mode))
+        m.tls = r.tls_protocol + " " + r.tls_cipher + " " + r.tls_group;
+    if (is_handshake(scenario.mode) && r.ops > 0)
+        m.resumed_fraction = static_cast<double>(r.resumed) / static_cast<double>(r.ops);
     if (m.ok && r.ops == 0) {
         m.ok = false;
         m.error = "no operation completed in the window";
@@ -564,6 +610,11 @@ RunMetrics medians(const std::vector<RunMetrics>& runs) {
     m.kib_per_conn = pick(&RunMetrics::kib_per_conn);
     m.server_softirq_per_op = pick(&RunMetrics::server_softirq_per_op);
     m.other_load = pick(&RunMetrics::other_load);
+    m.resumed_fraction = pick(&RunMetrics::resumed_fraction);
+    for (const auto& r : runs) {  // every distinct negotiation, in order of appearance
+        if (r.ok && !r.tls.empty() && m.tls.find(r.tls) == std::string::npos)
+            m.tls += (m.tls.empty() ? "" : " / ") + r.tls;
+    }
     std::vector<double> ops;
     for (const auto& r : runs) {
         if (r.ok)
@@ -615,27 +666,61 @@ std::vector<ServerSpec> server_specs(const Options& options) {
     };
     const std::string dir = exe_dir();
     const std::string address = "127.0.0.1:0";
+    const std::string baselines = std::string(REACTSOCK_BENCH_SOURCE_DIR) + "/baselines/";
+    const json reactsock_tls = {
+        {"tcp", {{"tcp_nodelay", true}}},
+        {"tls", {{"local_cert", options.tls_cert}, {"local_pk", options.tls_key}}}};
+    const std::string reactsock = path("reactsock", dir + "/../examples/echo-server");
     return {
         {"reactsock",
-         {path("reactsock", dir + "/../examples/echo-server"), address, "--options",
-          R"({"tcp":{"tcp_nodelay":true}})"}},
-        {"asio", {path("asio", dir + "/bench_asio_echo"), address}},
-        {"epoll", {path("epoll", dir + "/bench_epoll_echo"), address}},
+         {reactsock, address, "--options", R"({"tcp":{"tcp_nodelay":true}})"},
+         {reactsock, "tls://" + address, "--options", reactsock_tls.dump()}},
+        {"asio",
+         {path("asio", dir + "/bench_asio_echo"), address},
+         {path("asio-tls", dir + "/bench_asio_tls_echo"), address, options.tls_cert,
+          options.tls_key}},
+        {"epoll", {path("epoll", dir + "/bench_epoll_echo"), address}, {}},
         {"node",
-         {path("node", "node"),
-          path("node-script", std::string(REACTSOCK_BENCH_SOURCE_DIR) + "/baselines/node_echo.js"),
-          address}},
+         {path("node", "node"), path("node-script", baselines + "node_echo.js"), address},
+         {path("node", "node"), path("node-tls-script", baselines + "node_tls_echo.js"), address,
+          options.tls_cert, options.tls_key}},
     };
+}
+
+// Selectors: "all", a scenario id, a mode ("pingpong", "tls-resume", ...) or
+// "tls" (every TLS scenario).
+bool matches(const std::string& selector, const std::string& id, Mode mode) {
+    return selector == "all" || selector == id || selector == bench::mode_name(mode) ||
+           (selector == "tls" && bench::is_tls(mode));
 }
 
 bool selected(const std::vector<std::string>& selectors, const std::string& id, Mode mode) {
     if (selectors.empty())
         return true;
-    for (const auto& s : selectors) {
-        if (s == "all" || s == id || s == bench::mode_name(mode))
-            return true;
+    return std::any_of(selectors.begin(), selectors.end(),
+                       [&](const std::string& s) { return matches(s, id, mode); });
+}
+
+// A throwaway certificate (EC P-256, CN=localhost) and its key as DIR/cert.pem
+// and DIR/key.pem: the same files for every TLS server of a run.
+bool write_certificate(const std::string& dir, std::string& cert_path, std::string& key_path) {
+    try {
+        const auto cert = reactsock::tls::self_signed_certificate("localhost", 2);
+        fs::create_directories(dir);
+        cert_path = fs::absolute(dir + "/cert.pem").lexically_normal().string();
+        key_path = fs::absolute(dir + "/key.pem").lexically_normal().string();
+        std::ofstream(cert_path, std::ios::trunc) << cert.certificate_pem;
+        {
+            std::ofstream key(key_path, std::ios::trunc);
+            key << cert.private_key_pem;
+        }
+        fs::permissions(key_path, fs::perms::owner_read | fs::perms::owner_write);
+        return fs::file_size(cert_path) > 0 && fs::file_size(key_path) > 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_echo: cannot write a TLS certificate to %s: %s\n", dir.c_str(),
+                     e.what());
+        return false;
     }
-    return false;
 }
 
 json environment_json(const Options& options) {
@@ -658,6 +743,8 @@ json environment_json(const Options& options) {
                   std::to_string(ASIO_VERSION % 100);
     const auto node = options.paths.count("node") ? options.paths.at("node") : std::string("node");
     env["node"] = command_output(node + " --version 2>/dev/null");
+    env["openssl"] = OpenSSL_version(OPENSSL_VERSION);  // load generator, reactsock, asio::ssl
+    env["node_openssl"] = command_output(node + " -p process.versions.openssl 2>/dev/null");
     // The library version measured: the source tree's commit, "-dirty" with local changes.
     env["source"] = command_output("git -C '" REACTSOCK_BENCH_SOURCE_DIR
                                    "' describe --always --dirty 2>/dev/null");
@@ -677,10 +764,8 @@ int run_benchmark(Options options) {
     }
     for (const auto& selector : options.scenarios) {
         const bool known =
-            selector == "all" ||
-            std::any_of(scenarios_all.begin(), scenarios_all.end(), [&](const Scenario& s) {
-                return s.id == selector || selector == bench::mode_name(s.mode);
-            });
+            std::any_of(scenarios_all.begin(), scenarios_all.end(),
+                        [&](const Scenario& s) { return matches(selector, s.id, s.mode); });
         if (!known) {
             std::fprintf(stderr, "bench_echo: unknown scenario \"%s\" (see --list)\n",
                          selector.c_str());
@@ -707,6 +792,33 @@ int run_benchmark(Options options) {
         std::fprintf(stderr, "bench_echo: nothing selected\n");
         return 2;
     }
+    const bool any_tls = std::any_of(scenarios.begin(), scenarios.end(),
+                                     [](const Scenario& s) { return bench::is_tls(s.mode); });
+    if (any_tls) {
+        // One certificate per run, in the build directory, for every server.
+        if (!write_certificate(exe_dir() + "/../bench-tls", options.tls_cert, options.tls_key))
+            return 1;
+        servers.clear();
+        for (auto& spec : server_specs(options)) {
+            if (options.servers.empty() || std::find(options.servers.begin(), options.servers.end(),
+                                                     spec.name) != options.servers.end()) {
+                servers.push_back(spec);
+            }
+        }
+    }
+    // A server takes part in a scenario if it has a server for it (no TLS epoll).
+    const auto runs_in = [](const ServerSpec& server, const Scenario& scenario) {
+        return !bench::is_tls(scenario.mode) || !server.tls_argv.empty();
+    };
+    const auto repeats_of = [&](const Scenario& scenario) {
+        // Memory per idle connection hardly varies: 3 repeats are plenty. TLS
+        // scenarios get fewer repeats to keep the whole run under 10 minutes.
+        if (scenario.mode == Mode::idle)
+            return std::min(options.repeats, 3);
+        if (bench::is_tls(scenario.mode))
+            return std::min(options.repeats, options.tls_repeats);
+        return options.repeats;
+    };
 
     const std::uint64_t fd_limit = bench::raise_fd_limit();  // inherited by the servers
     if (fd_limit < static_cast<std::uint64_t>(options.idle_conns) + 64) {
@@ -745,19 +857,20 @@ int run_benchmark(Options options) {
     std::map<std::string, std::map<std::string, Cell>> cells;  // scenario id -> server -> cell
     const auto started = std::chrono::steady_clock::now();
     std::fprintf(stderr,
-                 "bench_echo: %zu scenario(s) x %zu server(s) x %d repeat(s) (idle: at most 3), "
-                 "%.1f s warm-up + %.1f s measured each%s\n",
-                 scenarios.size(), servers.size(), options.repeats, options.warmup,
-                 options.duration, options.pin ? "" : " (not pinned)");
+                 "bench_echo: %zu scenario(s) x %zu server(s) x %d repeat(s) (idle: at most 3, "
+                 "TLS: at most %d), %.1f s warm-up + %.1f s measured each%s\n",
+                 scenarios.size(), servers.size(), options.repeats, options.tls_repeats,
+                 options.warmup, options.duration, options.pin ? "" : " (not pinned)");
     bool any_failed = false;
     for (int repeat = 0; repeat < options.repeats; ++repeat) {
         for (const auto& scenario : scenarios) {
-            // Memory per idle connection hardly varies: 3 repeats are plenty.
-            if (scenario.mode == Mode::idle && repeat >= 3)
+            if (repeat >= repeats_of(scenario))
                 continue;
             for (std::size_t k = 0; k < servers.size(); ++k) {
                 const ServerSpec& server =
                     servers[(k + static_cast<std::size_t>(repeat)) % servers.size()];
+                if (!runs_in(server, scenario))
+                    continue;
                 RunMetrics m = run_one(scenario, server, options, log_path);
                 const Units u = units_of(scenario.mode);
                 const double elapsed =
@@ -775,15 +888,20 @@ int run_benchmark(Options options) {
                         elapsed, repeat + 1, options.repeats, scenario.id.c_str(),
                         server.name.c_str(), m.kib_per_conn, m.rss_before_kib, m.rss_after_kib);
                 } else {
+                    std::string extra;
+                    if (is_handshake(scenario.mode))
+                        extra += " resumed " + fmt(m.resumed_fraction * 100, 1) + "%";
+                    if (bench::is_tls(scenario.mode))
+                        extra += " " + m.tls;
                     std::fprintf(
                         stderr,
-                        "[%5.0fs] %d/%d %-15s %-9s %12s %-14s %8s %-7s server %3.0f%% client "
-                        "%3.0f%%\n",
+                        "[%5.0fs] %d/%d %-15s %-9s %12s %-14s %8s %-12s server %3.0f%% client "
+                        "%3.0f%%%s\n",
                         elapsed, repeat + 1, options.repeats, scenario.id.c_str(),
                         server.name.c_str(),
-                        fmt(m.rate * u.rate_scale, scenario.mode == Mode::stream ? 1 : 0).c_str(),
+                        fmt(m.rate * u.rate_scale, is_stream(scenario.mode) ? 1 : 0).c_str(),
                         u.rate, sig3(m.cpu_per_op * u.cpu_scale).c_str(), u.cpu,
-                        m.server_util * 100, m.client_util * 100);
+                        m.server_util * 100, m.client_util * 100, extra.c_str());
                 }
                 Cell& cell = cells[scenario.id][server.name];
                 if (!m.ok && !cell.failed) {
@@ -861,6 +979,19 @@ int run_benchmark(Options options) {
     }
     add_target("connrate: CPU/connection ≤ 0.6× node",
                ratio_spread("connrate-w50", "node", &RunMetrics::cpu_per_op), 0.6, true);
+    // Issue (TLS): handshakes/s and TLS echo ≥ 0.95× raw Asio + asio::ssl. The
+    // load generator's core can be the limit (a TLS client works as hard as the
+    // server), so the CPU form of the same target is listed too.
+    for (const char* id : {"tls-handshake-w50", "tls-resume-w50"}) {
+        add_target(std::string(id) + ": handshakes/s ≥ 0.95× asio",
+                   ratio_spread(id, "asio", &RunMetrics::rate), 0.95, false);
+        add_target(std::string(id) + ": CPU/handshake ≤ 1.05× asio",
+                   ratio_spread(id, "asio", &RunMetrics::cpu_per_op), 1.05, true);
+    }
+    add_target("tls-stream-64k-c1: MB/s ≥ 0.95× asio",
+               ratio_spread("tls-stream-64k-c1", "asio", &RunMetrics::rate), 0.95, false);
+    add_target("tls-stream-64k-c1: CPU/GB ≤ 1.05× asio",
+               ratio_spread("tls-stream-64k-c1", "asio", &RunMetrics::cpu_per_op), 1.05, true);
 
     std::vector<double> other_loads;
     for (const auto& [id, by_server] : cells) {
@@ -879,11 +1010,12 @@ int run_benchmark(Options options) {
     // ---- JSON ----
     json out;
     out["environment"] = environment_json(options);
-    out["config"] = {{"repeats", options.repeats},     {"warmup_s", options.warmup},
-                     {"duration_s", options.duration}, {"idle_conns", options.idle_conns},
-                     {"pinned", options.pin},          {"server_cpu", options.server_cpu},
-                     {"realtime", options.realtime},   {"client_cpu", options.client_cpu},
-                     {"quick", options.quick},         {"total_seconds", total_seconds}};
+    out["config"] = {{"repeats", options.repeats},       {"tls_repeats", options.tls_repeats},
+                     {"warmup_s", options.warmup},       {"duration_s", options.duration},
+                     {"idle_conns", options.idle_conns}, {"pinned", options.pin},
+                     {"server_cpu", options.server_cpu}, {"realtime", options.realtime},
+                     {"client_cpu", options.client_cpu}, {"quick", options.quick},
+                     {"total_seconds", total_seconds}};
     out["units"] = {
         {"pingpong",
          {{"rate", "round trips/s"}, {"cpu_per_op", "µs of server CPU per round trip"}}},
@@ -893,7 +1025,23 @@ int run_benchmark(Options options) {
         {"connrate",
          {{"rate", "connections/s"}, {"cpu_per_op", "µs of server CPU per connection"}}},
         {"idle",
-         {{"kib_per_conn", "(VmRSS with the connections - VmRSS before) / connections, KiB"}}}};
+         {{"kib_per_conn", "(VmRSS with the connections - VmRSS before) / connections, KiB"}}},
+        {"tls-handshake",
+         {{"rate", "handshakes/s (each with a verified 64 B echo)"},
+          {"cpu_per_op", "µs of server CPU per handshake"},
+          {"resumed_fraction", "resumed handshakes / handshakes (SSL_session_reused)"}}},
+        {"tls-resume",
+         {{"rate", "handshakes/s (each with a verified 64 B echo)"},
+          {"cpu_per_op", "µs of server CPU per handshake"},
+          {"resumed_fraction", "resumed handshakes / handshakes (SSL_session_reused)"}}},
+        {"tls-stream",
+         {{"rate", "MB/s echoed (10^6 B of plaintext)"},
+          {"cpu_per_op", "ms of server CPU per GB (10^9 B) of plaintext echoed"}}}};
+    if (any_tls) {
+        out["tls_certificate"] = {{"cert", options.tls_cert},
+                                  {"key", options.tls_key},
+                                  {"type", "self-signed, EC P-256 (prime256v1), SHA-256"}};
+    }
     json jscenarios = json::array();
     for (const auto& scenario : scenarios) {
         json js = {{"id", scenario.id},
@@ -903,6 +1051,10 @@ int run_benchmark(Options options) {
                    {"size", scenario.size}};
         json jservers = json::object();
         for (const auto& server : servers) {
+            if (!runs_in(server, scenario)) {
+                jservers[server.name] = {{"skipped", "no TLS baseline"}};
+                continue;
+            }
             const Cell& cell = cells[scenario.id][server.name];
             json jc;
             jc["ok"] = !cell.failed;
@@ -960,15 +1112,22 @@ int run_benchmark(Options options) {
        << env["cpus_online"].get<long>() << " CPUs · " << env["kernel"].get<std::string>() << " · "
        << env["compiler"].get<std::string>() << " · Asio " << env["asio"].get<std::string>()
        << " · Node " << env["node"].get<std::string>() << " · reactsock "
-       << env["source"].get<std::string>() << "\n\n";
+       << env["source"].get<std::string>();
+    if (any_tls) {
+        md << " · " << env["openssl"].get<std::string>() << " (Node's: OpenSSL "
+           << env["node_openssl"].get<std::string>() << ")";
+    }
+    md << "\n\n";
     md << "Server "
        << (options.pin ? "pinned to CPU " + std::to_string(options.server_cpu) +
                              ", load generator to CPU " + std::to_string(options.client_cpu)
                        : std::string("and load generator not pinned"))
        << ". " << options.warmup << " s warm-up + " << options.duration
        << " s measured per run, median of " << options.repeats
-       << " interleaved run(s) (idle: " << std::min(options.repeats, 3) << ")"
-       << (options.quick ? " (--quick)" : "")
+       << " interleaved run(s) (idle: " << std::min(options.repeats, 3)
+       << (any_tls ? ", TLS: " + std::to_string(std::min(options.repeats, options.tls_repeats))
+                   : std::string())
+       << ")" << (options.quick ? " (--quick)" : "")
        << (options.realtime ? ", SCHED_FIFO (--realtime)" : ", normal scheduling")
        << "; whole benchmark " << fmt(total_seconds) << " s; other processes used a median of "
        << fmt(other_load_median, 2) << " cores during the measured windows"
@@ -981,18 +1140,42 @@ int run_benchmark(Options options) {
     for (const auto& scenario : scenarios) {
         const Units u = units_of(scenario.mode);
         md << "\n## " << scenario.title << " (`" << scenario.id << "`)\n\n";
+        int columns = 0;  // after the server's name
         if (scenario.mode == Mode::idle) {
             md << "| server | KiB/conn | VmRSS before (KiB) | VmRSS with connections (KiB) "
                   "|\n|---|--:|--:|--:|\n";
-        } else if (scenario.mode == Mode::stream) {
+            columns = 3;
+        } else if (is_stream(scenario.mode)) {
             md << "| server | " << u.rate << " | server CPU " << u.cpu
-               << " | server core | client core |\n|---|--:|--:|--:|--:|\n";
+               << " | server core | client core |";
+            columns = 4;
         } else {
             md << "| server | " << u.rate << " | server CPU " << u.cpu
-               << " | server core | client core | p50 µs | p99 µs | p99.9 µs "
-                  "|\n|---|--:|--:|--:|--:|--:|--:|--:|\n";
+               << " | server core | client core | p50 µs | p99 µs | p99.9 µs |";
+            columns = 7;
+        }
+        if (is_handshake(scenario.mode)) {
+            md << " resumed |";
+            ++columns;
+        }
+        if (bench::is_tls(scenario.mode)) {
+            md << " negotiated |";
+            ++columns;
+        }
+        if (scenario.mode != Mode::idle) {
+            md << "\n|---|";
+            for (int c = 0; c < columns; ++c)
+                md << (bench::is_tls(scenario.mode) && c == columns - 1 ? "---|" : "--:|");
+            md << "\n";
         }
         for (const auto& server : servers) {
+            if (!runs_in(server, scenario)) {
+                md << "| " << server.name << " (no TLS baseline) |";
+                for (int c = 0; c < columns; ++c)
+                    md << " – |";
+                md << "\n";
+                continue;
+            }
             const Cell& cell = cells[scenario.id][server.name];
             if (cell.failed) {
                 md << "| " << server.name << " | **FAILED**: " << cell.error << " |\n";
@@ -1005,11 +1188,15 @@ int run_benchmark(Options options) {
                    << fmt(m.rss_after_kib) << " |\n";
                 continue;
             }
-            md << fmt(m.rate * u.rate_scale, scenario.mode == Mode::stream ? 1 : 0) << " | "
+            md << fmt(m.rate * u.rate_scale, is_stream(scenario.mode) ? 1 : 0) << " | "
                << sig3(m.cpu_per_op * u.cpu_scale) << " | " << fmt(m.server_util * 100) << "% | "
                << fmt(m.client_util * 100) << "%";
-            if (scenario.mode != Mode::stream)
+            if (!is_stream(scenario.mode))
                 md << " | " << sig3(m.p50) << " | " << sig3(m.p99) << " | " << sig3(m.p999);
+            if (is_handshake(scenario.mode))
+                md << " | " << fmt(m.resumed_fraction * 100, 1) << "%";
+            if (bench::is_tls(scenario.mode))
+                md << " | " << m.tls;
             md << " |\n";
         }
     }
@@ -1053,9 +1240,10 @@ int run_benchmark(Options options) {
            << (absolute ? sig3(t.measured.hi) : fmt(t.measured.hi, 2)) << " | "
            << (t.met() ? "yes" : "**no**") << (t.straddles() ? "*" : "") << " |\n";
     }
-    md << "\n"
-       << met << " of " << evaluated
-       << " targets met. TLS handshakes: not measured yet (reactsock has no TLS).\n";
+    md << "\n" << met << " of " << evaluated << " targets met.";
+    if (!any_tls)
+        md << " TLS scenarios not run (`--scenarios tls`).";
+    md << "\n";
     if (any_failed)
         md << "\n**Some runs FAILED; see above and " << log_path << ".**\n";
 
@@ -1074,6 +1262,29 @@ int run_benchmark(Options options) {
 // missing), stall (echoes nothing from there on, keeps the connection open),
 // close (closes the connection there), or none (a correct echo).
 constexpr std::uint64_t kBreakAt = 40;
+
+// Applies `kind` to `out`, the chunk read at stream offset `offset`, before it
+// is echoed (an empty `out` echoes nothing). False: close the connection instead.
+bool misbehave(const std::string& kind, std::uint64_t offset, std::string& out) {
+    if (kind == "stall" && offset > kBreakAt) {
+        out.clear();  // echoes nothing more
+        return true;
+    }
+    if (offset <= kBreakAt && kBreakAt < offset + out.size()) {
+        const auto at = static_cast<std::size_t>(kBreakAt - offset);
+        if (kind == "flip")
+            out[at] = static_cast<char>(out[at] ^ 0x10);
+        if (kind == "extra")
+            out.insert(at, 1, out[at]);
+        if (kind == "drop")
+            out.erase(at, 1);
+        if (kind == "stall")
+            out.resize(at);
+        if (kind == "close")
+            return false;
+    }
+    return true;
+}
 
 int serve_broken(const std::string& kind, const std::string& uri) {
     const auto colon = uri.rfind(':');
@@ -1125,43 +1336,115 @@ int serve_broken(const std::string& kind, const std::string& uri) {
             }
             std::uint64_t& offset = offsets[fd];
             std::string out(buffer.data(), static_cast<std::size_t>(r));
-            if (offset <= kBreakAt && kBreakAt < offset + static_cast<std::uint64_t>(r)) {
-                const auto at = static_cast<std::size_t>(kBreakAt - offset);
-                if (kind == "flip")
-                    out[at] = static_cast<char>(out[at] ^ 0x10);
-                if (kind == "extra")
-                    out.insert(at, 1, out[at]);
-                if (kind == "drop")
-                    out.erase(at, 1);
-                if (kind == "stall")
-                    out.resize(at);
-                if (kind == "close") {
-                    offsets.erase(fd);
-                    ::close(fd);
-                    continue;
+            if (!misbehave(kind, offset, out)) {
+                offsets.erase(fd);
+                ::close(fd);
+                continue;
+            }
+            offset += static_cast<std::uint64_t>(r);
+            if (!out.empty())
+                ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+        }
+    }
+}
+
+// The TLS form of serve_broken: blocking OpenSSL, a thread per connection,
+// the same kinds applied to the plaintext it echoes, and one more: noresume,
+// a correct echo whose every connection has an SSL_CTX of its own, so the
+// tickets it sends can never be used (each context has its own ticket keys
+// and session cache): a server that never resumes.
+int serve_broken_tls(const std::string& kind, const std::string& uri, const std::string& cert,
+                     const std::string& key) {
+    const auto colon = uri.rfind(':');
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(uri.c_str() + colon + 1)));
+    ::inet_pton(AF_INET, uri.substr(0, colon).c_str(), &addr.sin_addr);
+    const auto make_context = [cert, key]() -> SSL_CTX* {
+        SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+        if (ctx == nullptr || SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1 ||
+            SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+            std::fprintf(stderr, "serve-broken-tls: cannot load %s / %s\n", cert.c_str(),
+                         key.c_str());
+            std::exit(1);
+        }
+        return ctx;
+    };
+    SSL_CTX* shared = make_context();
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener, SOMAXCONN) != 0) {
+        std::perror("bind/listen");
+        return 1;
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+    std::printf("Listening on tls://127.0.0.1:%u\n", static_cast<unsigned>(ntohs(addr.sin_port)));
+    std::fflush(stdout);
+    ::signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        SSL_CTX* ctx = kind == "noresume" ? make_context() : shared;
+        std::thread([kind, ctx, fd, own = ctx != shared] {
+            SSL* ssl = SSL_new(ctx);
+            SSL_set_fd(ssl, fd);
+            if (SSL_accept(ssl) == 1) {
+                std::vector<char> buffer(64 * 1024);
+                std::uint64_t offset = 0;
+                for (;;) {
+                    const int r = SSL_read(ssl, buffer.data(), static_cast<int>(buffer.size()));
+                    if (r <= 0)
+                        break;
+                    std::string out(buffer.data(), static_cast<std::size_t>(r));
+                    if (!misbehave(kind, offset, out))
+                        break;  // closes without close_notify
+                    offset += static_cast<std::uint64_t>(r);
+                    if (!out.empty() &&
+                        SSL_write(ssl, out.data(), static_cast<int>(out.size())) <= 0)
+                        break;
                 }
             }
-            if (kind == "stall" && offset > kBreakAt)
-                continue;  // echoes nothing more
-            offset += static_cast<std::uint64_t>(r);
-            ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-        }
+            SSL_free(ssl);
+            ::close(fd);
+            if (own)
+                SSL_CTX_free(ctx);
+        }).detach();
     }
 }
 
 int self_test() {
     ::signal(SIGPIPE, SIG_IGN);
     const std::string self = fs::read_symlink("/proc/self/exe").string();
-    const char* kinds[] = {"none", "flip", "extra", "drop", "stall", "close"};
-    const Mode modes[] = {Mode::pingpong, Mode::stream, Mode::connrate, Mode::idle};
+    std::string cert, key;
+    if (!write_certificate(exe_dir() + "/../bench-tls", cert, key))
+        return 1;
+    struct Case {
+        const char* kind;
+        std::vector<Mode> modes;
+        bool tls;
+    };
+    const std::vector<Mode> plain = {Mode::pingpong, Mode::stream, Mode::connrate, Mode::idle};
+    const std::vector<Mode> tls = {Mode::tls_handshake, Mode::tls_resume, Mode::tls_stream};
+    std::vector<Case> cases;
+    for (const char* kind : {"none", "flip", "extra", "drop", "stall", "close"})
+        cases.push_back({kind, plain, false});
+    for (const char* kind : {"none", "flip", "extra", "drop", "stall", "close", "noresume"})
+        cases.push_back({kind, tls, true});
     int wrong = 0;
     std::printf("| broken server | mode | expected | result |\n|---|---|---|---|\n");
-    for (const char* kind : kinds) {
-        for (Mode mode : modes) {
+    for (const Case& test : cases) {
+        const char* kind = test.kind;
+        for (Mode mode : test.modes) {
             ServerProcess server;
             std::string error;
-            if (!server.start({self, "--serve-broken", kind, "127.0.0.1:0"}, -1, "/dev/null",
-                              error)) {
+            const std::vector<std::string> argv =
+                test.tls ? std::vector<std::string>{self, "--serve-broken-tls",
+                                                    kind, "127.0.0.1:0",
+                                                    cert, key}
+                         : std::vector<std::string>{self, "--serve-broken", kind, "127.0.0.1:0"};
+            if (!server.start(argv, -1, "/dev/null", error)) {
                 std::printf("| %s | %s | - | cannot start: %s |\n", kind, bench::mode_name(mode),
                             error.c_str());
                 ++wrong;
@@ -1171,17 +1454,19 @@ int self_test() {
             config.mode = mode;
             config.port = server.port();
             config.conns = mode == Mode::idle ? 50 : 4;
-            config.size = mode == Mode::stream ? 16 * 1024 : 64;
+            config.size = is_stream(mode) ? 16 * 1024 : 64;
             config.warmup = 0.2;
             config.duration = 0.5;
             config.stall_timeout = 1.0;
             const LoadResult r = bench::run_load(config);
             server.stop();
-            const bool should_pass = std::string(kind) == "none";
+            // noresume echoes correctly: only tls-resume must catch it.
+            const bool should_pass = std::string(kind) == "none" ||
+                                     (std::string(kind) == "noresume" && mode != Mode::tls_resume);
             const bool right = r.ok == should_pass;
             wrong += right ? 0 : 1;
-            std::printf("| %s | %s | %s | %s%s |\n", kind, bench::mode_name(mode),
-                        should_pass ? "pass" : "fail",
+            std::printf("| %s%s | %s | %s | %s%s |\n", test.tls ? "TLS " : "", kind,
+                        bench::mode_name(mode), should_pass ? "pass" : "fail",
                         r.ok ? "passed" : ("failed: " + r.error).c_str(),
                         right ? "" : " **WRONG**");
         }
@@ -1204,7 +1489,9 @@ int connect_only(const std::map<std::string, std::string>& args) {
     config.host = target.substr(0, colon);
     config.port = std::atoi(target.c_str() + colon + 1);
     if (args.count("mode") && !bench::parse_mode(args.at("mode"), config.mode)) {
-        std::fprintf(stderr, "bench_echo: --mode pingpong|stream|connrate|idle\n");
+        std::fprintf(stderr,
+                     "bench_echo: --mode "
+                     "pingpong|stream|connrate|idle|tls-handshake|tls-resume|tls-stream\n");
         return 2;
     }
     if (args.count("conns"))
@@ -1258,6 +1545,12 @@ int connect_only(const std::map<std::string, std::string>& args) {
               {"max_us", r.max_us}};
     if (!r.ok)
         j["error"] = r.error;
+    if (bench::is_tls(config.mode)) {
+        j["tls_protocol"] = r.tls_protocol;
+        j["tls_cipher"] = r.tls_cipher;
+        j["tls_group"] = r.tls_group;
+        j["resumed"] = r.resumed;
+    }
     if (pid > 0 && r.ops > 0) {
         j["server_cpu_s"] = cpu[1] - cpu[0];
         j["server_cpu_per_op_us"] = (cpu[1] - cpu[0]) * 1e6 / static_cast<double>(r.ops);
@@ -1277,13 +1570,14 @@ void usage() {
         "                  [--no-pin] [--realtime] [--reactsock PATH] [--asio PATH] [--epoll PATH] "
         "[--node PATH]\n"
         "                  [--node-script PATH]\n"
-        "       bench_echo --list | --self-test\n"
-        "       bench_echo --connect HOST:PORT --mode pingpong|stream|connrate|idle [--conns C] "
-        "[--size S]\n"
+        "                  [--tls-repeats N] [--asio-tls PATH] [--node-tls-script PATH]\n"
+        "       bench_echo --list | --self-test | --make-certificate DIR\n"
+        "       bench_echo --connect HOST:PORT --mode MODE [--conns C] [--size S]\n"
         "                  [--duration S] [--warmup S] [--stall-timeout S] [--server-pid PID]\n"
         "                  [--exec-start CMD] [--exec-end CMD]\n"
-        "servers: reactsock, asio, epoll, node. --scenarios takes ids (see --list) or modes "
-        "(pingpong, ...).");
+        "modes: pingpong, stream, connrate, idle, tls-handshake, tls-resume, tls-stream.\n"
+        "servers: reactsock, asio, epoll, node. --scenarios takes ids (see --list), modes "
+        "(pingpong, ...) or tls.");
 }
 
 }  // namespace
@@ -1310,6 +1604,13 @@ int main(int argc, char** argv) {
             return serve_broken(i + 1 < argc ? argv[i + 1] : "none",
                                 i + 2 < argc ? argv[i + 2] : "127.0.0.1:0");
         }
+        if (a == "serve-broken-tls") {
+            if (i + 4 >= argc) {
+                std::fprintf(stderr, "bench_echo: --serve-broken-tls KIND HOST:PORT CERT KEY\n");
+                return 2;
+            }
+            return serve_broken_tls(argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]);
+        }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "bench_echo: --%s needs a value\n", a.c_str());
             return 2;
@@ -1325,6 +1626,13 @@ int main(int argc, char** argv) {
     }
     if (has("self-test"))
         return self_test();
+    if (args.count("make-certificate")) {
+        std::string cert, key;
+        if (!write_certificate(args["make-certificate"], cert, key))
+            return 1;
+        std::printf("%s\n%s\n", cert.c_str(), key.c_str());
+        return 0;
+    }
     if (args.count("connect"))
         return connect_only(args);
 
@@ -1332,6 +1640,7 @@ int main(int argc, char** argv) {
     if (has("quick")) {
         options.quick = true;
         options.repeats = 1;
+        options.tls_repeats = 1;
         options.warmup = 0.3;
         options.duration = 1.0;
     }
@@ -1345,6 +1654,8 @@ int main(int argc, char** argv) {
     try {
         if (args.count("repeats"))
             options.repeats = std::max(1, std::stoi(args["repeats"]));
+        if (args.count("tls-repeats"))
+            options.tls_repeats = std::max(1, std::stoi(args["tls-repeats"]));
         if (args.count("duration"))
             options.duration = std::stod(args["duration"]);
         if (args.count("warmup"))
@@ -1363,16 +1674,18 @@ int main(int argc, char** argv) {
         options.scenarios = split(args["scenarios"], ',');
     if (args.count("servers"))
         options.servers = split(args["servers"], ',');
-    for (const char* key : {"reactsock", "asio", "epoll", "node", "node-script"}) {
+    for (const char* key :
+         {"reactsock", "asio", "asio-tls", "epoll", "node", "node-script", "node-tls-script"}) {
         if (args.count(key))
             options.paths[key] = args[key];
     }
     options.out = args.count("out") ? args["out"] : exe_dir() + "/../results";
     for (const auto& [key, value] : args) {
-        static const char* const kKnown[] = {"repeats",    "duration",  "warmup",  "server-cpu",
-                                             "client-cpu", "scenarios", "servers", "reactsock",
-                                             "asio",       "epoll",     "node",    "node-script",
-                                             "out",        "idle-conns"};
+        static const char* const kKnown[] = {
+            "repeats",         "tls-repeats", "duration", "warmup",      "server-cpu",
+            "client-cpu",      "scenarios",   "servers",  "reactsock",   "asio",
+            "asio-tls",        "epoll",       "node",     "node-script", "out",
+            "node-tls-script", "idle-conns"};
         if (std::find_if(std::begin(kKnown), std::end(kKnown),
                          [&](const char* k) { return key == k; }) == std::end(kKnown)) {
             std::fprintf(stderr, "bench_echo: unknown option --%s\n", key.c_str());

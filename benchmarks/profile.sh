@@ -6,7 +6,11 @@
 # machine's load, so two servers (or two commits) compare exactly.
 #
 #   benchmarks/profile.sh [--no-build] [--server reactsock|asio|epoll]
-#                         [--mode pingpong|stream|connrate] [--conns C] [--size S] [--duration S]
+#                         [--mode pingpong|stream|connrate|tls-handshake|tls-resume|tls-stream]
+#                         [--conns C] [--size S] [--duration S]
+#
+# The tls-* modes run the TLS servers (echo-server on tls://, bench_asio_tls_echo;
+# epoll has none) with a throwaway certificate made by bench_echo --make-certificate.
 #
 # Defaults: reactsock, pingpong, 100 connections, 64 B, 10 s. Builds
 # build/bench-prof (Release with -g; no sanitizers) and writes
@@ -42,15 +46,28 @@ if [[ $build == 1 ]]; then
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-g -fno-omit-frame-pointer" \
         -DREACTSOCK_SANITIZE=OFF -DREACTSOCK_BUILD_TESTS=OFF -DREACTSOCK_BUILD_EXAMPLES=ON \
         -DREACTSOCK_BUILD_BENCHMARKS=ON >/dev/null
-    nice cmake --build "$build_dir" --target bench_echo echo-server bench_asio_echo bench_epoll_echo -- -j2 >/dev/null
+    nice cmake --build "$build_dir" --target bench_echo echo-server bench_asio_echo bench_asio_tls_echo \
+        bench_epoll_echo -- -j2 >/dev/null
 fi
-case "$server" in
-    reactsock) cmd=("$build_dir/examples/echo-server" 127.0.0.1:0 --options '{"tcp":{"tcp_nodelay":true}}') ;;
-    asio) cmd=("$build_dir/benchmarks/bench_asio_echo" 127.0.0.1:0) ;;
-    epoll) cmd=("$build_dir/benchmarks/bench_epoll_echo" 127.0.0.1:0) ;;
-    *) echo "profile.sh: --server reactsock|asio|epoll" >&2; exit 2 ;;
-esac
 bench="$build_dir/benchmarks/bench_echo"
+if [[ $mode == tls-* ]]; then
+    "$bench" --make-certificate "$build_dir/bench-tls" >/dev/null
+    cert="$PWD/$build_dir/bench-tls/cert.pem"
+    key="$PWD/$build_dir/bench-tls/key.pem"
+    case "$server" in
+        reactsock) cmd=("$build_dir/examples/echo-server" tls://127.0.0.1:0 --options \
+                        "{\"tcp\":{\"tcp_nodelay\":true},\"tls\":{\"local_cert\":\"$cert\",\"local_pk\":\"$key\"}}") ;;
+        asio) cmd=("$build_dir/benchmarks/bench_asio_tls_echo" 127.0.0.1:0 "$cert" "$key") ;;
+        *) echo "profile.sh: TLS modes: --server reactsock|asio" >&2; exit 2 ;;
+    esac
+else
+    case "$server" in
+        reactsock) cmd=("$build_dir/examples/echo-server" 127.0.0.1:0 --options '{"tcp":{"tcp_nodelay":true}}') ;;
+        asio) cmd=("$build_dir/benchmarks/bench_asio_echo" 127.0.0.1:0) ;;
+        epoll) cmd=("$build_dir/benchmarks/bench_epoll_echo" 127.0.0.1:0) ;;
+        *) echo "profile.sh: --server reactsock|asio|epoll" >&2; exit 2 ;;
+    esac
+fi
 out="$build_dir/profile/$server-$mode"
 rm -rf "$out"
 mkdir -p "$out"
@@ -112,7 +129,7 @@ callgrind_ops=$(ops_of <<<"$result")
 dump=$(ls "$out"/callgrind.out.* | head -1)
 
 # stream counts bytes: report per MB (10^6 B) echoed
-if [[ $mode == stream ]]; then unit="MB echoed"; units="MB"; scale=1000000; else unit="op"; units="ops"; scale=1; fi
+if [[ $mode == stream || $mode == tls-stream ]]; then unit="MB echoed"; units="MB"; scale=1000000; else unit="op"; units="ops"; scale=1; fi
 echo "== $server, $mode, $conns connection(s), $size B: $(awk -v o="$strace_ops" -v s=$scale 'BEGIN { printf "%.0f", o / s }') $units under strace, $(awk -v o="$callgrind_ops" -v s=$scale 'BEGIN { printf "%.0f", o / s }') under callgrind"
 echo
 echo "system calls per $unit (strace -c; strace slows the server, which changes how much each epoll_wait batches and how often a read finds nothing):"

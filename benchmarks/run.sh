@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The echo benchmark in one command: builds the Release benchmark tree
 # (build/bench, no sanitizers), then runs reactsock's examples/echo-server beside
-# raw Asio, raw epoll and Node's net, and writes build/bench/results.md and
-# build/bench/results.json. See docs/benchmarks.md.
+# raw Asio, raw epoll and Node's net (TLS scenarios: raw Asio + asio::ssl and
+# Node's tls), and writes build/bench/results.md and build/bench/results.json.
+# See docs/benchmarks.md.
 #
 #   benchmarks/run.sh [--quick] [--scenarios a,b] [--servers x,y] [--self-test]
 #                     [--no-build] [other bench_echo options]
 #
-#   --quick        1 run of 0.3 s warm-up + 1 s per scenario and server (~1 min)
-#                  instead of 7 runs of 0.5 s + 1.5 s (~7 min)
+#   --quick        1 run of 0.3 s warm-up + 1 s per scenario and server (~1.2 min)
+#                  instead of 7 runs of 0.5 s + 1.5 s (TLS scenarios: 5; ~9 min)
 #   --scenarios    ids or modes: pingpong-c1, pingpong-c100, pingpong-c1000,
-#                  stream-64k-c1, stream-4k-c100, connrate-w50, idle; pingpong, stream, ...
+#                  stream-64k-c1, stream-4k-c100, connrate-w50, idle,
+#                  tls-handshake-w50, tls-resume-w50, tls-stream-64k-c1;
+#                  pingpong, stream, ..., tls-handshake, ...; tls (all TLS scenarios)
 #   --servers      reactsock, asio, epoll, node (node is skipped if not installed)
 #   --realtime     SCHED_FIFO for the load generator and the servers (root): use it
 #                  when other work shares the machine (see docs/benchmarks.md)
@@ -39,7 +42,8 @@ build_dir=build/bench
 if [[ $build == 1 ]]; then
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DREACTSOCK_SANITIZE=OFF \
         -DREACTSOCK_BUILD_TESTS=OFF -DREACTSOCK_BUILD_EXAMPLES=ON -DREACTSOCK_BUILD_BENCHMARKS=ON >/dev/null
-    nice cmake --build "$build_dir" --target bench_echo echo-server bench_asio_echo bench_epoll_echo -- -j2
+    nice cmake --build "$build_dir" --target bench_echo echo-server bench_asio_echo bench_asio_tls_echo \
+        bench_epoll_echo -- -j2
 fi
 
 bench="$build_dir/benchmarks/bench_echo"
