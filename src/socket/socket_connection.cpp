@@ -45,7 +45,7 @@ bool would_block(int error_number) {
 
 }  // namespace
 
-std::size_t TransportSend::operator()(asio::posix::stream_descriptor& /*socket*/, std::string_view data,
+std::size_t TransportSend::operator()(ReactorDescriptor& /*socket*/, std::string_view data,
                                       asio::error_code& ec) const {
     return owner->transport_send(data, ec);
 }
@@ -122,13 +122,14 @@ void SocketConnection::start_reading() {
         });
         return;
     }
+    // Here the last read found the socket drained (EAGAIN, or SSL_read
+    // wanting more after that): wait for new data.
     read_waiting_ = true;
-    watcher_.async_wait(asio::posix::stream_descriptor::wait_read,
-                        [self = shared_this(this)](const asio::error_code& ec) {
-                            self->read_waiting_ = false;
-                            if (ec == asio::error::operation_aborted || self->closed_) return;
-                            self->on_readable();
-                        });
+    watcher_.async_wait_new_data([self = shared_this(this)](const asio::error_code& ec) {
+        self->read_waiting_ = false;
+        if (ec == asio::error::operation_aborted || self->closed_) return;
+        self->on_readable();
+    });
 }
 
 void SocketConnection::on_readable() {
@@ -138,27 +139,38 @@ void SocketConnection::on_readable() {
         return;  // the handshake drives its own waits
     }
     char* buffer = shared_read_buffer();
-    const ssize_t n = ::recv(fd_, buffer, kReadBufferSize, 0);
-    if (n > 0) {
-        // A short read drained the socket: the next data raises a new edge.
-        maybe_readable_ = static_cast<std::size_t>(n) == kReadBufferSize;
-        touch();
-        auto keep = keep_alive();
-        emit(ev::data, std::string_view(buffer, static_cast<std::size_t>(n)));
-        start_reading();
+    for (bool retried = false;; retried = true) {
+        const ssize_t n = ::recv(fd_, buffer, kReadBufferSize, 0);
+        if (n > 0) {
+            touch();
+            auto keep = keep_alive();
+            emit(ev::data, std::string_view(buffer, static_cast<std::size_t>(n)));
+            // A short read does not prove the socket drained: a FIN queued
+            // behind the data raised no edge of its own. So read once more
+            // now (EAGAIN: drained, and the next data raises an edge; 0: the
+            // FIN). After a full buffer or a second read with data, let the
+            // other connections have their turn first.
+            if (!retried && static_cast<std::size_t>(n) < kReadBufferSize && readable_ && !paused_ &&
+                !closed_ && tls_state_ == TlsState::off) {
+                continue;
+            }
+            maybe_readable_ = true;
+            start_reading();
+            return;
+        }
+        if (n == 0) {
+            handle_eof();
+            return;
+        }
+        const int error_number = errno;
+        if (would_block(error_number)) {
+            maybe_readable_ = error_number == EINTR;
+            start_reading();
+            return;
+        }
+        fail_errno(error_number, "Unable to read from stream: ");
         return;
     }
-    if (n == 0) {
-        handle_eof();
-        return;
-    }
-    const int error_number = errno;
-    if (would_block(error_number)) {
-        maybe_readable_ = error_number == EINTR;
-        start_reading();
-        return;
-    }
-    fail_errno(error_number, "Unable to read from stream: ");
 }
 
 void SocketConnection::handle_eof() {
@@ -363,8 +375,8 @@ void SocketConnection::handshake_step() {
 
 void SocketConnection::wait_for_handshake(bool write) {
     tls_wait_pending_ = true;
-    watcher_.async_wait(write ? asio::posix::stream_descriptor::wait_write
-                              : asio::posix::stream_descriptor::wait_read,
+    watcher_.async_wait(write ? ReactorDescriptor::wait_write
+                              : ReactorDescriptor::wait_read,
                         [self = shared_this(this)](const asio::error_code& ec) {
                             self->tls_wait_pending_ = false;
                             if (ec == asio::error::operation_aborted || self->closed_) return;
@@ -447,7 +459,7 @@ void SocketConnection::read_tls() {
     } else if (last.want == TlsWant::write) {
         // OpenSSL must send something (a key update answer) before reading on.
         read_waiting_ = true;
-        watcher_.async_wait(asio::posix::stream_descriptor::wait_write,
+        watcher_.async_wait(ReactorDescriptor::wait_write,
                             [self = shared_this(this)](const asio::error_code& ec) {
                                 self->read_waiting_ = false;
                                 if (ec == asio::error::operation_aborted || self->closed_) return;
@@ -463,7 +475,7 @@ void SocketConnection::read_tls() {
 void SocketConnection::send_close_notify(bool then_shutdown) {
     if (closed_) return;
     if (tls_ && tls_state_ == TlsState::on && tls_->shutdown() == TlsWant::write) {
-        watcher_.async_wait(asio::posix::stream_descriptor::wait_write,
+        watcher_.async_wait(ReactorDescriptor::wait_write,
                             [self = shared_this(this), then_shutdown](const asio::error_code& ec) {
                                 if (ec == asio::error::operation_aborted || self->closed_) return;
                                 self->send_close_notify(then_shutdown);

@@ -1,16 +1,18 @@
 // Private: the Connection over a connected stream socket (TCP or Unix).
 //
-// Reactor style: Asio only reports readiness (async_wait on a
-// posix::stream_descriptor); reads and writes are plain recv()/send() calls.
+// Reactor style: Asio only reports readiness (ReactorDescriptor, waits on
+// Asio's reactor); reads and writes are plain recv()/send() calls.
 // That lets every connection of a thread share one read buffer (an idle
 // connection holds no buffer at all) and lets write() send at once.
 //
-// Asio's epoll reactor is edge-triggered and async_wait is never
-// speculative, so readiness that arrives while no wait is pending is not
-// reported again. Hence: after a short read the socket is known to be
-// drained and we wait; after a full-buffer read, after resume() and at the
-// start we try a read first (posted, so that data is never emitted from
-// inside resume()).
+// Asio's epoll reactor is edge-triggered, and a wait that is queued
+// without re-arming the descriptor (ReactorDescriptor::async_wait_new_data)
+// only learns of readiness that arrives later. So we wait only once a read
+// found the socket drained (EAGAIN). A short read is not enough: a FIN queued
+// behind the data raised no edge of its own, so after a short read we read
+// once more at once (EAGAIN, or 0 for the FIN). After a full-buffer read,
+// after resume() and at the start we try a read first (posted, so that data
+// is never emitted from inside resume()).
 //
 // TLS (start_tls) swaps the transport in place: the same object, read loop,
 // writer, idle timeout, options and addresses; reads become SSL_read() into
@@ -24,9 +26,9 @@
 #include <reactsock/socket/connection.hpp>
 #include <reactsock/tls/info.hpp>
 
+#include "socket/reactor_descriptor.hpp"
 #include "stream/write_buffer.hpp"
 
-#include <asio/posix/stream_descriptor.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -43,7 +45,7 @@ class TlsSession;
 // EPIPE, not SIGPIPE), or SSL_write() once the connection is secure.
 struct TransportSend {
     SocketConnection* owner;
-    std::size_t operator()(asio::posix::stream_descriptor& socket, std::string_view data,
+    std::size_t operator()(ReactorDescriptor& socket, std::string_view data,
                            asio::error_code& ec) const;
 };
 
@@ -153,14 +155,14 @@ private:
     void require_open() const;
 
     Loop* loop_;
-    asio::posix::stream_descriptor watcher_;
+    ReactorDescriptor watcher_;
     int fd_;
     bool unix_ = false;
 
     // Write-through, buffering of the rest, soft limit, drain, end after
     // flush: the same writer as the resource streams'. Constructed once the
     // descriptor is assigned.
-    std::optional<BufferedWriter<asio::posix::stream_descriptor, TransportSend>> writer_;
+    std::optional<BufferedWriter<ReactorDescriptor, TransportSend>> writer_;
 
     bool readable_ = true;
     bool paused_ = false;
