@@ -6,14 +6,15 @@
 // recv() itself and only waits after a read found the socket drained
 // (SocketConnection: a short read or EAGAIN), and then the edge-triggered
 // registration reports the next data anyway: that is exactly what Asio relies
-// on for its own async_read_some(). async_wait_new_data() queues such a wait
-// without the re-arm: one system call less per message.
+// on for its own async_read_some(). async_wait_edge() queues such a wait
+// without the re-arm: one system call less per message (and per wait for
+// writability after the kernel refused data).
 //
 // Same interface as the stream_descriptor it replaces (assign, non_blocking,
 // async_wait, cancel, close, get_executor), so BufferedWriter takes it too.
 // It uses Asio's epoll reactor directly (asio/detail, stable across the 1.2x
 // releases); on any other configuration it is a stream_descriptor and
-// async_wait_new_data() is async_wait().
+// async_wait_edge() is async_wait().
 //
 // The descriptor must be one this process created (accept4/socket with
 // SOCK_CLOEXEC): close() lets the kernel drop the epoll registration (no
@@ -63,11 +64,11 @@ public:
         start(type == wait_write ? reactor::write_op : reactor::read_op, std::forward<Handler>(handler), false);
     }
 
-    /// Read readiness that arrives after a read found the socket drained
-    /// (short read or EAGAIN): no re-arm.
+    /// Readiness that arrives after a read found the socket drained (EAGAIN)
+    /// or a write found it full (EAGAIN or a partial write): no re-arm.
     template <class Handler>
-    void async_wait_new_data(Handler&& handler) {
-        start(reactor::read_op, std::forward<Handler>(handler), true);
+    void async_wait_edge(wait_type type, Handler&& handler) {
+        start(type == wait_write ? reactor::write_op : reactor::read_op, std::forward<Handler>(handler), true);
     }
 
     /// Pending waits complete with operation_aborted (on a later turn).
@@ -135,8 +136,8 @@ class ReactorDescriptor : public asio::posix::stream_descriptor {
 public:
     explicit ReactorDescriptor(asio::io_context& io) : asio::posix::stream_descriptor(io) {}
     template <class Handler>
-    void async_wait_new_data(Handler&& handler) {
-        async_wait(wait_read, std::forward<Handler>(handler));
+    void async_wait_edge(wait_type type, Handler&& handler) {
+        async_wait(type, std::forward<Handler>(handler));
     }
 };
 

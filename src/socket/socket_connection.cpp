@@ -50,6 +50,11 @@ std::size_t TransportSend::operator()(ReactorDescriptor& /*socket*/, std::string
     return owner->transport_send(data, ec);
 }
 
+bool TransportSend::refused_by_kernel() const noexcept {
+    if (owner->tls_state_ == SocketConnection::TlsState::on) return owner->tls_->write_blocked_on_socket();
+    return owner->tls_state_ == SocketConnection::TlsState::off;
+}
+
 std::size_t SocketConnection::transport_send(std::string_view data, asio::error_code& ec) {
     if (tls_state_ == TlsState::on) return tls_->write(data, ec);
     if (tls_state_ == TlsState::handshaking) {  // not reached: writes wait in early_writes_
@@ -125,7 +130,7 @@ void SocketConnection::start_reading() {
     // Here the last read found the socket drained (EAGAIN, or SSL_read
     // wanting more after that): wait for new data.
     read_waiting_ = true;
-    watcher_.async_wait_new_data([self = shared_this(this)](const asio::error_code& ec) {
+    watcher_.async_wait_edge(ReactorDescriptor::wait_read, [self = shared_this(this)](const asio::error_code& ec) {
         self->read_waiting_ = false;
         if (ec == asio::error::operation_aborted || self->closed_) return;
         self->on_readable();

@@ -6,7 +6,7 @@
 // connection holds no buffer at all) and lets write() send at once.
 //
 // Asio's epoll reactor is edge-triggered, and a wait that is queued
-// without re-arming the descriptor (ReactorDescriptor::async_wait_new_data)
+// without re-arming the descriptor (ReactorDescriptor::async_wait_edge)
 // only learns of readiness that arrives later. So we wait only once a read
 // found the socket drained (EAGAIN). A short read is not enough: a FIN queued
 // behind the data raised no edge of its own, so after a short read we read
@@ -47,6 +47,10 @@ struct TransportSend {
     SocketConnection* owner;
     std::size_t operator()(ReactorDescriptor& socket, std::string_view data,
                            asio::error_code& ec) const;
+    // Whether data left over means send() found the socket full: always in
+    // plaintext; with TLS when SSL_write() stopped on the socket (not when
+    // OpenSSL wants to read). Otherwise BufferedWriter waits with a re-arm.
+    [[nodiscard]] bool refused_by_kernel() const noexcept;
 };
 
 // What start_tls needs besides the connection.

@@ -40,6 +40,7 @@
 #include <asio/post.hpp>
 
 #include <cerrno>
+#include <concepts>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -208,11 +209,25 @@ private:
         if (waiting_)
             return;
         waiting_ = true;
-        stream_.async_wait(AsyncStream::wait_write,
-                           [this, keep = events_.writer_keep_alive()](const asio::error_code& ec) {
-                               waiting_ = false;
-                               on_writable(ec);
-                           });
+        auto handler = [this, keep = events_.writer_keep_alive()](const asio::error_code& ec) {
+            waiting_ = false;
+            on_writable(ec);
+        };
+        // Called after the stream refused data. When the policy vouches that
+        // the kernel refused it (EAGAIN or a partial send, which leaves the
+        // socket flagged for a write-space wakeup), the next writability is
+        // a new edge, and a stream that can wait for one without re-arming
+        // (ReactorDescriptor) does.
+        if constexpr (requires {
+                          stream_.async_wait_edge(AsyncStream::wait_write, std::move(handler));
+                          { write_some_.refused_by_kernel() } -> std::convertible_to<bool>;
+                      }) {
+            if (write_some_.refused_by_kernel()) {
+                stream_.async_wait_edge(AsyncStream::wait_write, std::move(handler));
+                return;
+            }
+        }
+        stream_.async_wait(AsyncStream::wait_write, std::move(handler));
     }
 
     void on_writable(const asio::error_code& wait_error) {

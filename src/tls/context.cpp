@@ -213,6 +213,11 @@ SSL_CTX* new_configured_context(const TlsOptions& options, TlsRole role, const s
                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
         SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                   SSL_MODE_RELEASE_BUFFERS);
+        // Read ahead: one recv() takes what the kernel has (several records)
+        // instead of a header and then a body per record. Safe because a
+        // connection reads until SSL_read() wants the socket again before it
+        // waits on the fd (SocketConnection::read_tls).
+        SSL_CTX_set_read_ahead(ctx, 1);
         SSL_CTX_set_min_proto_version(ctx, parse_version(options.min_version, "min_version"));
         if (options.max_version) {
             SSL_CTX_set_max_proto_version(ctx, parse_version(*options.max_version, "max_version"));

@@ -287,24 +287,40 @@ TlsSession::Read TlsSession::read(char* buffer, std::size_t size) {
 }
 
 std::size_t TlsSession::write(std::string_view data, asio::error_code& ec) {
-    ERR_clear_error();
-    errno = 0;
-    const int ret = SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX)));
-    if (ret > 0) {
-        ec = {};
-        return static_cast<std::size_t>(ret);
-    }
-    const int code = SSL_get_error(ssl_, ret);
-    if (code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ) {
-        // WANT_READ would need renegotiation, which is disabled.
-        ec = asio::error::would_block;
+    // With SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write() returns after each
+    // record: go on until everything is taken or the socket refuses more.
+    std::size_t total = 0;
+    write_blocked_on_socket_ = false;
+    while (total < data.size()) {
+        ERR_clear_error();
+        errno = 0;
+        const std::string_view rest = data.substr(total);
+        const int ret = SSL_write(ssl_, rest.data(), static_cast<int>(std::min<std::size_t>(rest.size(), INT_MAX)));
+        if (ret > 0) {
+            total += static_cast<std::size_t>(ret);
+            continue;
+        }
+        const int code = SSL_get_error(ssl_, ret);
+        if (code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ) {
+            // WANT_READ would need renegotiation, which is disabled.
+            write_blocked_on_socket_ = code == SSL_ERROR_WANT_WRITE;
+            if (total > 0) break;
+            ec = asio::error::would_block;
+            return 0;
+        }
+        if (total > 0) {
+            // Report what was taken; the error comes back on the next call.
+            ERR_clear_error();
+            break;
+        }
+        const int saved_errno = errno;
+        ERR_clear_error();
+        ec = asio::error_code(code == SSL_ERROR_SYSCALL && saved_errno != 0 ? saved_errno : EPIPE,
+                              asio::error::get_system_category());
         return 0;
     }
-    const int saved_errno = errno;
-    ERR_clear_error();
-    ec = asio::error_code(code == SSL_ERROR_SYSCALL && saved_errno != 0 ? saved_errno : EPIPE,
-                          asio::error::get_system_category());
-    return 0;
+    ec = {};
+    return total;
 }
 
 TlsWant TlsSession::shutdown() {

@@ -59,7 +59,11 @@ public:
     Read read(char* buffer, std::size_t size);
 
     // The writer's policy: bytes taken, or `ec` (would_block, or the errno).
+    // Writes record after record until all is taken or the socket is full.
     std::size_t write(std::string_view data, asio::error_code& ec);
+    // Whether the last write() stopped because send() found the socket full
+    // (rather than all taken, or OpenSSL wanting to read).
+    [[nodiscard]] bool write_blocked_on_socket() const noexcept { return write_blocked_on_socket_; }
 
     // Sends close_notify. Returns want_write if the socket is full (call again).
     TlsWant shutdown();
@@ -72,6 +76,7 @@ private:
 
     std::shared_ptr<TlsContext> context_;
     ssl_st* ssl_ = nullptr;
+    bool write_blocked_on_socket_ = false;
     std::string session_key_;
     std::unique_ptr<BioState> bio_state_;
 };

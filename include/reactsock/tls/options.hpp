@@ -60,9 +60,13 @@ struct TlsOptions {
     std::string min_version = "TLSv1.2";
     /// Unset: the newest OpenSSL offers.
     std::optional<std::string> max_version{};
-    /// OpenSSL cipher list for TLS 1.2 and older.
+    /// OpenSSL cipher list for TLS 1.2 and older, e.g.
+    /// "ECDHE-ECDSA-AES128-GCM-SHA256". A list that selects no cipher is
+    /// std::invalid_argument when the server/connector is constructed (as
+    /// are an unknown version and min_version newer than max_version).
     std::optional<std::string> ciphers{};
-    /// OpenSSL ciphersuites for TLS 1.3.
+    /// OpenSSL ciphersuites for TLS 1.3, e.g. "TLS_AES_128_GCM_SHA256";
+    /// "" turns TLS 1.3 off. Checked like `ciphers`.
     std::optional<std::string> ciphersuites{};
 
     // ---- verification ------------------------------------------------------
