@@ -1286,23 +1286,33 @@ bool misbehave(const std::string& kind, std::uint64_t offset, std::string& out) 
     return true;
 }
 
-int serve_broken(const std::string& kind, const std::string& uri) {
+// The broken servers' listening socket on "HOST:PORT" (IPv4), announced
+// as "Listening on SCHEME://127.0.0.1:PORT" like the real servers; -1 if
+// bind/listen fails. SIGPIPE is ignored from then on.
+int listen_and_announce(const std::string& uri, const char* scheme, int socket_flags) {
     const auto colon = uri.rfind(':');
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(uri.c_str() + colon + 1)));
     ::inet_pton(AF_INET, uri.substr(0, colon).c_str(), &addr.sin_addr);
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    const int listener = ::socket(AF_INET, SOCK_STREAM | socket_flags, 0);
     if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listener, SOMAXCONN) != 0) {
         std::perror("bind/listen");
-        return 1;
+        return -1;
     }
     socklen_t len = sizeof addr;
     ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-    std::printf("Listening on tcp://127.0.0.1:%u\n", static_cast<unsigned>(ntohs(addr.sin_port)));
+    std::printf("Listening on %s://127.0.0.1:%u\n", scheme, static_cast<unsigned>(ntohs(addr.sin_port)));
     std::fflush(stdout);
     ::signal(SIGPIPE, SIG_IGN);
+    return listener;
+}
+
+int serve_broken(const std::string& kind, const std::string& uri) {
+    const int listener = listen_and_announce(uri, "tcp", SOCK_NONBLOCK);
+    if (listener < 0)
+        return 1;
     const int ep = ::epoll_create1(0);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -1355,11 +1365,6 @@ int serve_broken(const std::string& kind, const std::string& uri) {
 // and session cache): a server that never resumes.
 int serve_broken_tls(const std::string& kind, const std::string& uri, const std::string& cert,
                      const std::string& key) {
-    const auto colon = uri.rfind(':');
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(std::atoi(uri.c_str() + colon + 1)));
-    ::inet_pton(AF_INET, uri.substr(0, colon).c_str(), &addr.sin_addr);
     const auto make_context = [cert, key]() -> SSL_CTX* {
         SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
         if (ctx == nullptr || SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1 ||
@@ -1371,17 +1376,9 @@ int serve_broken_tls(const std::string& kind, const std::string& uri, const std:
         return ctx;
     };
     SSL_CTX* shared = make_context();
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listener, SOMAXCONN) != 0) {
-        std::perror("bind/listen");
+    const int listener = listen_and_announce(uri, "tls", SOCK_CLOEXEC);
+    if (listener < 0)
         return 1;
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-    std::printf("Listening on tls://127.0.0.1:%u\n", static_cast<unsigned>(ntohs(addr.sin_port)));
-    std::fflush(stdout);
-    ::signal(SIGPIPE, SIG_IGN);
     for (;;) {
         const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0)
