@@ -99,11 +99,13 @@ void Listener::accept_batch() {
     auto self = shared_from_this();  // a handler may drop the owner
     for (int i = 0; i < kBatch; ++i) {
         if (closed_ || paused_) return;
-        const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             error_reported_ = false;
             back_off_seconds_ = 0;
-            on_accept_(fd);
+            on_accept_(fd, reinterpret_cast<const sockaddr*>(&peer), length);
             continue;
         }
         const int error_number = errno;

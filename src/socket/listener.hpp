@@ -13,6 +13,8 @@
 
 #include <asio/posix/stream_descriptor.hpp>
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <memory>
 
@@ -20,7 +22,9 @@ namespace reactsock::detail {
 
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-    using AcceptHandler = std::function<void(int fd)>;
+    // The accepted descriptor and the peer address accept4() reported
+    // (length 0 if none).
+    using AcceptHandler = std::function<void(int fd, const sockaddr* peer, socklen_t length)>;
     using ErrorHandler = std::function<void(const Error&)>;
 
     // Takes ownership of the listening socket `fd`.

@@ -24,12 +24,12 @@ void ListeningServer::listen_on(int fd, std::string address, bool tcp_nodelay) {
     // the destructor calls.
     listener_ = std::make_shared<Listener>(
         *loop_, fd,
-        [this, tcp_nodelay, family](int client) {
+        [this, tcp_nodelay, family](int client, const sockaddr* peer, socklen_t length) {
             if (tcp_nodelay) {
                 const int one = 1;
                 ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             }
-            auto connection = SocketConnection::adopt(*loop_, client, family);
+            auto connection = SocketConnection::adopt(*loop_, client, family, peer, length);
             auto keep = weak_from_this().lock();  // a listener may drop the server
             emit(ev::connection, std::shared_ptr<Connection>(std::move(connection)));
         },

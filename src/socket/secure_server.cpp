@@ -63,13 +63,15 @@ SecureServer::SecureServer(std::shared_ptr<ServerInterface> server, std::shared_
             emit(ev::error, Error(EINVAL, "Base server does not use internal Connection class exposing stream resource"));
             return;
         }
-        // The address before the handshake: the message names the TCP peer.
-        const std::string prefix = "Connection from " + connection->remote_address().value_or("unknown") +
-                                   " failed during TLS handshake: ";
+        // The message names the TCP peer, looked up only when it is needed.
+        const auto prefix_of = [](const detail::SocketConnection& c) {
+            return "Connection from " + c.handshake_peer().value_or("unknown") + " failed during TLS handshake: ";
+        };
         if (!state->context) {
             try {
                 state->context = detail::TlsContext::create(state->options, detail::TlsRole::server);
             } catch (const std::exception&) {
+                const std::string prefix = prefix_of(*socket);
                 connection->close();
                 emit(ev::error, prefixed(std::current_exception(), prefix));
                 return;
@@ -94,13 +96,14 @@ SecureServer::SecureServer(std::shared_ptr<ServerInterface> server, std::shared_
                 auto owner_keep = s->owner->weak_from_this().lock();
                 s->owner->emit(ev::connection, secure);
             },
-            [weak, id, prefix](std::exception_ptr error) {
+            [weak, id, prefix_of, socket = std::shared_ptr<detail::SocketConnection>(connection, socket)](
+                std::exception_ptr error) {
                 auto s = weak.lock();
                 if (!s) return;
                 const bool aborted = s->handshakes.erase(id) == 0;  // close() cancelled it
                 if (aborted || s->owner == nullptr || s->closed) return;
                 auto owner_keep = s->owner->weak_from_this().lock();
-                s->owner->emit(ev::error, prefixed(error, prefix));
+                s->owner->emit(ev::error, prefixed(error, prefix_of(*socket)));
             });
     });
     error_listener_ = server_->on(ev::error, [this](const std::system_error& error) {

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -81,8 +82,14 @@ std::size_t SocketConnection::transport_send(std::string_view data, asio::error_
     return static_cast<std::size_t>(n);
 }
 
-std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family) {
+std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family, const sockaddr* peer,
+                                                           socklen_t peer_length) {
     auto connection = std::make_shared<SocketConnection>(Passkey{}, loop, fd, family);
+    if (peer != nullptr && peer_length > 0 && peer_length <= sizeof connection->peer_ &&
+        (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)) {
+        std::memcpy(&connection->peer_, peer, peer_length);
+        connection->peer_length_ = peer_length;
+    }
     // A raw pointer (small enough for std::function to hold without an
     // allocation) is safe: the destructor removes the hook.
     SocketConnection* raw = connection.get();
@@ -276,6 +283,7 @@ void SocketConnection::fail_errno(int error_number, const char* prefix) {
 void SocketConnection::close() {
     if (closed_) return;
     auto keep = keep_alive();
+    if (handshake_) remember_peer();  // for the handshake's failure message
     closed_ = true;
     readable_ = false;
     writer_->close();
@@ -429,6 +437,7 @@ void SocketConnection::finish_handshake() {
 void SocketConnection::fail_handshake(const Error& error) {
     if (closed_) return;
     auto keep = keep_alive();
+    remember_peer();
     std::optional<Deferred<std::shared_ptr<Connection>>> handshake = std::move(handshake_);
     handshake_.reset();
     close();
@@ -543,6 +552,20 @@ void SocketConnection::on_idle_timer() {
 
 // ---- addresses, options, info ---------------------------------------------------
 
+void SocketConnection::remember_peer() const {
+    if (remote_) return;
+    if (peer_length_ > 0) {
+        remote_ = format_sockaddr(reinterpret_cast<const sockaddr*>(&peer_), peer_length_);
+    } else if (fd_ >= 0) {
+        remote_ = remote_address_of(fd_);
+    }
+}
+
+std::optional<std::string> SocketConnection::handshake_peer() const {
+    remember_peer();
+    return remote_;
+}
+
 std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::string> address) const {
     if (address && tls_state_ == TlsState::on && address->rfind("tcp://", 0) == 0) address->replace(0, 3, "tls");
     return address;
@@ -550,7 +573,7 @@ std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::st
 
 std::optional<std::string> SocketConnection::remote_address() const {
     if (closed_ && !emitting_close_) return std::nullopt;
-    if (!remote_ && fd_ >= 0) remote_ = remote_address_of(fd_);
+    remember_peer();
     return secure_scheme(remote_);
 }
 

@@ -30,6 +30,9 @@
 #include "stream/write_buffer.hpp"
 
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -74,7 +77,9 @@ public:
     /// and starts reading on the next turn of the loop.
     /// `family` (AF_INET, AF_INET6, AF_UNIX) when the caller knows it, which
     /// saves a getsockname() per connection.
-    static std::shared_ptr<SocketConnection> adopt(Loop& loop, int fd, int family = 0);
+    /// `peer` (from accept4) saves the getpeername() of remote_address().
+    static std::shared_ptr<SocketConnection> adopt(Loop& loop, int fd, int family = 0,
+                                                   const sockaddr* peer = nullptr, socklen_t peer_length = 0);
 
     SocketConnection(Passkey, Loop& loop, int fd, int family);
     ~SocketConnection() override;
@@ -124,6 +129,11 @@ public:
     /// Why start_tls would reject at once (closed, already TLS, ending), if it would.
     [[nodiscard]] std::optional<Error> tls_unavailable() const;
 
+    /// The peer's address as it was before the TLS handshake (tcp://...),
+    /// also after a failed handshake closed the connection; for SecureServer's
+    /// failure message, so that a successful handshake costs no lookup.
+    [[nodiscard]] std::optional<std::string> handshake_peer() const;
+
     /// Negotiated details once secure.
     [[nodiscard]] std::optional<TlsInfo> tls_info() const;
 
@@ -157,6 +167,7 @@ private:
     void arm_idle_timer(double seconds);
     void on_idle_timer();
     void require_open() const;
+    void remember_peer() const;
 
     Loop* loop_;
     ReactorDescriptor watcher_;
@@ -186,6 +197,10 @@ private:
     TimerHandle idle_timer_;
 
     mutable std::optional<std::string> remote_;
+    // The IP peer address accept4() reported, formatted into remote_ when
+    // first asked for (unix peers are unnamed: not kept).
+    sockaddr_in6 peer_{};
+    socklen_t peer_length_ = 0;
     mutable std::optional<std::string> local_;
 
     // ---- TLS ----

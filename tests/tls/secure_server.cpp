@@ -152,6 +152,23 @@ TEST_CASE("a client that leaves during the handshake: Connection lost (ECONNRESE
     CHECK(f.error_codes[0] == ECONNRESET);
 }
 
+TEST_CASE("a client that resets during the handshake is still named by its address") {
+    // The address comes from accept(), not from getpeername(), which fails
+    // once the peer has reset the connection.
+    Fixture f;
+    const int raw = testnet::raw_connect(f.port());
+    sockaddr_in local{};
+    socklen_t length = sizeof local;
+    REQUIRE(::getsockname(raw, reinterpret_cast<sockaddr*>(&local), &length) == 0);
+    const linger reset{1, 0};
+    REQUIRE(::setsockopt(raw, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+    ::close(raw);  // RST
+    testnet::run_until(f.loop, [&] { return !f.errors.empty(); });
+    REQUIRE(f.errors.size() == 1);
+    CHECK(starts_with(f.errors[0], "Connection from tcp://127.0.0.1:" + std::to_string(ntohs(local.sin_port)) +
+                                       " failed during TLS handshake: "));
+}
+
 TEST_CASE("a stalled handshake times out; the server keeps serving meanwhile") {
     auto options = server_options();
     options.handshake_timeout = 1;
