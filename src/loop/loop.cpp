@@ -96,7 +96,10 @@ struct Loop::Impl {
     std::size_t live_hooks = 0;
 
     // Points the one asio timer at the earliest deadline, or lets it go idle
-    // so that run() can return when there are no timers.
+    // so that run() can return when there are no timers. A deadline that
+    // moves later (the earliest timer was cancelled, e.g. a handshake
+    // timeout) keeps the armed one: its wake-up finds nothing due and arms
+    // the next, which costs less than a timerfd_settime per change.
     void arm() {
         if (destroying) return;
         if (timers.empty()) {
@@ -108,7 +111,7 @@ struct Loop::Impl {
             return;
         }
         const std::int64_t deadline = (*timers.begin())->deadline_ns_;
-        if (armed && deadline == armed_deadline) return;
+        if (armed && armed_deadline <= deadline) return;
         armed = true;
         armed_deadline = deadline;
         const std::uint64_t generation = ++arm_generation;

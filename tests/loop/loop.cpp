@@ -341,3 +341,28 @@ TEST_CASE("destroy hooks: a stale id removes nothing; hooks may remove and add h
     std::sort(ran.begin(), ran.end());
     CHECK(ran == std::vector<std::string>{"late", "remover", "reused"});
 }
+
+TEST_CASE("cancelling the earliest timer: the next fires at its own deadline, once; an empty set lets run() return") {
+    auto loop = std::make_shared<rs::Loop>();
+    const auto start = std::chrono::steady_clock::now();
+    int early_fired = 0;
+    int late_fired = 0;
+    std::chrono::steady_clock::duration late_at{};
+    auto early = loop->add_timer(0.02, [&](const rs::TimerHandle&) { ++early_fired; });
+    loop->add_timer(0.1, [&](const rs::TimerHandle&) {
+        ++late_fired;
+        late_at = std::chrono::steady_clock::now() - start;
+    });
+    loop->cancel_timer(early);  // the armed wake-up (0.02 s) stays and finds nothing due
+    loop->run();                // returns once the 0.1 s timer has fired: nothing else keeps it
+    CHECK(early_fired == 0);
+    CHECK(late_fired == 1);
+    CHECK(late_at >= std::chrono::milliseconds(100));
+
+    // A long timer cancelled with nothing else pending: run() does not wait for it.
+    auto long_timer = loop->add_timer(30, [](const rs::TimerHandle&) {});
+    loop->cancel_timer(long_timer);
+    const auto before = std::chrono::steady_clock::now();
+    loop->run();
+    CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(10));
+}
