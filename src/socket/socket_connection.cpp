@@ -151,11 +151,11 @@ void SocketConnection::on_readable() {
         return;  // the handshake drives its own waits
     }
     char* buffer = shared_read_buffer();
+    auto keep = keep_alive();  // across the listeners and the read after them
     for (bool retried = false;; retried = true) {
         const ssize_t n = ::recv(fd_, buffer, kReadBufferSize, 0);
         if (n > 0) {
             touch();
-            auto keep = keep_alive();
             emit(ev::data, std::string_view(buffer, static_cast<std::size_t>(n)));
             // A short read does not prove the socket drained: a FIN queued
             // behind the data raised no edge of its own. So read once more
