@@ -41,18 +41,6 @@ struct Pair {
 
 bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
-// Reads until EAGAIN: what a connection does before it waits for an edge.
-std::string drain(int fd) {
-    std::string out;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) break;
-        out.append(buffer, static_cast<std::size_t>(n));
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("an edge wait after EAGAIN completes when new data arrives") {
@@ -63,14 +51,14 @@ TEST_CASE("an edge wait after EAGAIN completes when new data arrives") {
     asio::error_code ec;
     descriptor.non_blocking(true, ec);
     CHECK_FALSE(ec);
-    CHECK(drain(pair.ours).empty());  // EAGAIN: drained
+    CHECK(testnet::read_to_eof(pair.ours).empty());  // non-blocking: reads until EAGAIN, drained
 
     std::optional<asio::error_code> result;
     descriptor.async_wait_edge(ReactorDescriptor::wait_read, [&](const asio::error_code& e) { result = e; });
     loop->future_tick([&] { CHECK(::send(pair.peer, "hello", 5, 0) == 5); });
     CHECK(testnet::run_until(loop, [&] { return result.has_value(); }));
     CHECK_FALSE(*result);
-    CHECK(drain(pair.ours) == "hello");
+    CHECK(testnet::read_to_eof(pair.ours) == "hello");
 
     // Again, and this time the peer's close (EOF) is the new readiness.
     result.reset();
@@ -121,7 +109,7 @@ TEST_CASE("an edge wait for writability after the socket was full completes once
     std::optional<asio::error_code> result;
     descriptor.async_wait_edge(ReactorDescriptor::wait_write, [&](const asio::error_code& e) { result = e; });
     std::size_t read_by_peer = 0;
-    loop->future_tick([&] { read_by_peer = drain(pair.peer).size(); });
+    loop->future_tick([&] { read_by_peer = testnet::read_to_eof(pair.peer).size(); });
     CHECK(testnet::run_until(loop, [&] { return result.has_value(); }));
     CHECK_FALSE(*result);
     CHECK(read_by_peer == queued);

@@ -108,7 +108,8 @@ inline void send_all(int fd, std::string_view data) {
     }
 }
 
-// Reads until EOF (blocking).
+// Reads until EOF on a blocking fd; until EAGAIN (everything there is) on a
+// non-blocking one.
 inline std::string read_to_eof(int fd) {
     std::string out;
     char buffer[65536];

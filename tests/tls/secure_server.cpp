@@ -160,8 +160,7 @@ TEST_CASE("a client that resets during the handshake is still named by its addre
     sockaddr_in local{};
     socklen_t length = sizeof local;
     REQUIRE(::getsockname(raw, reinterpret_cast<sockaddr*>(&local), &length) == 0);
-    const linger reset{1, 0};
-    REQUIRE(::setsockopt(raw, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+    testnet::reset_on_close(raw);
     ::close(raw);  // RST
     testnet::run_until(f.loop, [&] { return !f.errors.empty(); });
     REQUIRE(f.errors.size() == 1);
