@@ -46,8 +46,17 @@ install(FILES
     DESTINATION "${REACTSOCK_INSTALL_CMAKEDIR}"
     COMPONENT reactsock_development)
 
-# pkg-config. includedir/libdir are written relative to ${prefix} when possible so
-# the installed tree stays relocatable.
+# pkg-config. The prefix is found from the .pc file's own directory (pkg-config's
+# ${pcfiledir}), and includedir/libdir are relative to it, so an installed tree
+# can be moved (or installed with `cmake --install --prefix`) and still work. Only
+# directories configured as absolute paths stay absolute.
+if(IS_ABSOLUTE "${REACTSOCK_INSTALL_PKGCONFIGDIR}")
+    set(REACTSOCK_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+    file(RELATIVE_PATH _reactsock_pc_up "/prefix/${REACTSOCK_INSTALL_PKGCONFIGDIR}" "/prefix")
+    set(REACTSOCK_PC_PREFIX "\${pcfiledir}/${_reactsock_pc_up}")
+    unset(_reactsock_pc_up)
+endif()
 if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
     set(REACTSOCK_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
@@ -63,6 +72,14 @@ endif()
 set(REACTSOCK_PC_ASIO_CFLAGS "")
 if(NOT REACTSOCK_ASIO_INCLUDE_DIR IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
     set(REACTSOCK_PC_ASIO_CFLAGS " -I${REACTSOCK_ASIO_INCLUDE_DIR}")
+endif()
+# A sanitized library needs the sanitizer runtimes at link time (see
+# ReactsockSanitizers.cmake); the CMake target carries them as link options.
+set(REACTSOCK_PC_EXTRA_LIBS "")
+if(REACTSOCK_SANITIZE)
+    list(JOIN REACTSOCK_SANITIZER_LINK_FLAGS " " _reactsock_flags)
+    set(REACTSOCK_PC_EXTRA_LIBS " ${_reactsock_flags}")
+    unset(_reactsock_flags)
 endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/reactsock.pc.in"
     "${PROJECT_BINARY_DIR}/reactsock.pc" @ONLY)

@@ -10,6 +10,10 @@ set(REACTSOCK_SANITIZER_FLAGS
     -fsanitize=address,undefined
     -fno-sanitize-recover=all
     -fno-omit-frame-pointer)
+# What a program that links a sanitized libreactsock needs: the runtimes. The
+# library target exports these as INTERFACE link options and reactsock.pc lists
+# them in Libs, so consumers of a sanitized install link without guessing.
+set(REACTSOCK_SANITIZER_LINK_FLAGS -fsanitize=address,undefined)
 
 if(REACTSOCK_SANITIZE)
     if(NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")

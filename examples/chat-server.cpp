@@ -6,11 +6,15 @@
 // it says goodbye, gives clients a second to hang up, then exits. Prints
 // "Listening on <address>" once listening; exits 0 on SIGINT/SIGTERM.
 // Try it with two terminals running `netcat 127.0.0.1:8001`.
+//
+// Exit status (the same for every example): 0 after SIGINT/SIGTERM; 1 when it
+// cannot listen; 2 for a malformed URI.
 #include <reactsock/reactsock.hpp>
 
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace rs = reactsock;
@@ -22,6 +26,9 @@ int main(int argc, char** argv) {
     try {
         // At most 100 people; newcomers over the limit are turned away.
         server = std::make_shared<rs::LimitingServer>(std::make_shared<rs::SocketServer>(uri), 100);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

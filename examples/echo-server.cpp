@@ -6,7 +6,12 @@
 // with `--options` as the SocketServer context ({"tcp": {...}, "unix": {...},
 // "tls": {"local_cert": "cert.pem", "local_pk": "key.pem"}} for tls://).
 // Prints "Listening on <address>" once listening; exits 0 on SIGINT/SIGTERM.
-// Benchmarks and tests drive it by that contract.
+// Benchmarks and tests drive it by that contract. Schemes are case-insensitive.
+//
+// Exit status (the same for every example): 0 after SIGINT/SIGTERM; 1 when it
+// cannot listen (address in use, permission, a certificate that cannot be
+// loaded); 2 for bad arguments (a malformed URI, --options that are not JSON or
+// name a bad option value).
 #include <reactsock/reactsock.hpp>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace rs = reactsock;
@@ -42,6 +48,9 @@ int main(int argc, char** argv) {
     std::shared_ptr<rs::SocketServer> server;
     try {
         server = std::make_shared<rs::SocketServer>(uri, context, loop);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

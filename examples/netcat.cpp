@@ -5,8 +5,12 @@
 // Connects with the Connector facade, so hostnames (DNS, Happy Eyeballs),
 // tcp:// and unix:// all work; --options are the Connector's options
 // ({"timeout": 3, "dns": "127.0.0.1:5353", "tcp": {"bindto": "127.0.0.1"}}).
-// stdin's EOF half-closes the connection; exits 0 once both directions have
-// ended. On a failed connect prints the reason to stderr and exits 1.
+// stdin's EOF half-closes the connection. Schemes are case-insensitive.
+//
+// Exit status (the same for every example): 0 once both directions have ended;
+// 1 when the connection failed (refused, DNS, TLS, timeout, an error on the
+// open connection); 2 for bad arguments (a malformed URI, --options that are
+// not JSON or name a bad option value). The reason goes to stderr.
 #include <reactsock/reactsock.hpp>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +20,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace rs = reactsock;
@@ -63,7 +68,7 @@ int main(int argc, char** argv) {
         })
         .otherwise([&](const std::exception& e) {
             std::fprintf(stderr, "%s\n", e.what());
-            status = 1;
+            status = dynamic_cast<const std::invalid_argument*>(&e) != nullptr ? 2 : 1;
         });
     loop->run();
     return status;

@@ -2,6 +2,8 @@
 // key or a value of the wrong type is a std::invalid_argument naming it.
 #pragma once
 
+#include <reactsock/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -47,7 +49,7 @@ public:
         if (!json_.is_object()) return;
         for (const auto& item : json_.items()) {
             if (seen_.count(item.key()) == 0) {
-                throw std::invalid_argument("Unknown " + owner_ + " option \"" + item.key() + "\"");
+                throw std::invalid_argument("Unknown " + owner_ + " option \"" + escape_for_message(item.key()) + "\"");
             }
         }
     }

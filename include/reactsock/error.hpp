@@ -47,6 +47,15 @@ private:
 /// 0.5 -> "0.5", 1.25 -> "1.25".
 [[nodiscard]] std::string format_seconds(double seconds);
 
+/// `text` made safe to print inside a message: printable ASCII stays as it is,
+/// `\` and `"` are escaped, `\n` `\r` `\t` are written so, and every other byte
+/// (control characters, DEL, bytes of 0x80 and above) becomes `\xNN`. Every
+/// message of reactsock's that echoes input (URIs, option keys, host names)
+/// passes it through this, so a hostile URI can neither forge log lines nor
+/// send escape sequences to a terminal:
+///     escape_for_message("a\r\nb\x1b[2J")  ==  R"(a\r\nb\x1b[2J)"
+[[nodiscard]] std::string escape_for_message(std::string_view text);
+
 /// Readable one-line description of any exception_ptr: the what() of a
 /// std::exception, or "unknown exception".
 [[nodiscard]] std::string describe_exception(const std::exception_ptr& error);

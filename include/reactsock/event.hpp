@@ -3,3 +3,4 @@
 
 #include <reactsock/event/event_emitter.hpp>
 #include <reactsock/event/events.hpp>
+#include <reactsock/event/once.hpp>

@@ -1,5 +1,7 @@
 #include "dns/config.hpp"
 
+#include <reactsock/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -12,7 +14,7 @@ namespace reactsock {
 namespace {
 
 [[noreturn]] void bad_value(const std::string& key, const char* expected) {
-    throw std::invalid_argument("DNS config option \"" + key + "\" must be " + expected);
+    throw std::invalid_argument("DNS config option \"" + escape_for_message(key) + "\" must be " + expected);
 }
 
 std::vector<std::string> string_list(const nlohmann::json& value, const std::string& key) {
@@ -83,7 +85,7 @@ Resolver::Config Resolver::Config::from_json(const nlohmann::json& json) {
                 bad_value(key, "a path (string)");
             config.hosts_file = value.get<std::string>();
         } else {
-            throw std::invalid_argument("Unknown DNS config option \"" + key + "\"");
+            throw std::invalid_argument("Unknown DNS config option \"" + escape_for_message(key) + "\"");
         }
     }
     return config;
@@ -126,7 +128,7 @@ ChannelOptions make_channel_options(const Resolver::Config& config) {
     if (config.search) {
         for (const std::string& domain : *config.search) {
             if (domain.empty() || domain.find_first_of(" \t\r\n") != std::string::npos) {
-                throw std::invalid_argument("Invalid DNS search domain given: \"" + domain + "\"");
+                throw std::invalid_argument("Invalid DNS search domain given: \"" + escape_for_message(domain) + "\"");
             }
         }
         options.search = config.search;

@@ -48,7 +48,7 @@ namespace {
 
 // "<name> (<TYPE>)", ReactPHP's Query::describe().
 std::string describe(std::string_view name, RecordType type) {
-    std::string text(name);
+    std::string text = escape_for_message(name);
     text += " (";
     text += to_string(type);
     text += ')';

@@ -8,6 +8,7 @@
 #include <reactsock/socket/unix_connector.hpp>
 
 #include "../options.hpp"
+#include "socket/uri.hpp"
 
 #include <cerrno>
 #include <stdexcept>
@@ -127,15 +128,14 @@ Connector::Connector(const Options& options, std::shared_ptr<Loop> loop) {
 }
 
 Promise<std::shared_ptr<Connection>> Connector::connect(std::string_view uri) {
-    const auto sep = uri.find("://");
-    const std::string scheme = sep == std::string_view::npos ? "tcp" : std::string(uri.substr(0, sep));
+    const std::string scheme = detail::uri_scheme(uri);
     ConnectorInterface* chosen = nullptr;
     if (scheme == "tcp") chosen = tcp_.get();
     if (scheme == "tls") chosen = tls_.get();
     if (scheme == "unix") chosen = unix_.get();
     if (chosen == nullptr) {
         return reject<std::shared_ptr<Connection>>(
-            Error(EINVAL, "No connector available for URI scheme \"" + scheme + "\" (EINVAL)"));
+            Error(EINVAL, "No connector available for URI scheme \"" + escape_for_message(scheme) + "\" (EINVAL)"));
     }
     return chosen->connect(uri);
 }

@@ -1,6 +1,7 @@
 #include <reactsock/socket/dns_connector.hpp>
 
 #include "connector_util.hpp"
+#include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>
 
@@ -18,7 +19,7 @@ Promise<std::shared_ptr<Connection>> DnsConnector::connect(std::string_view uri_
     using Result = std::shared_ptr<Connection>;
     const std::string uri(uri_text);
     auto target = detail::parse_named_target(uri);
-    if (!target) return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    if (!target) return reject<Result>(detail::invalid_uri(uri));
     if (detail::parse_ip(target->parts.host)) return connector_->connect(uri);  // no lookup needed
     const std::string& described = target->described;
 

@@ -18,9 +18,10 @@ namespace {
 
 int parse_fd(std::string_view uri) {
     std::string_view number = uri;
-    if (number.rfind("fd://", 0) == 0) {
+    const std::string scheme = detail::uri_scheme(uri, "");
+    if (scheme == "fd") {
         number.remove_prefix(5);
-    } else if (number.rfind("php://fd/", 0) == 0) {
+    } else if (scheme == "php" && number.substr(6, 3) == "fd/") {
         number.remove_prefix(9);
     }
     if (number.empty() || number.size() > 9) throw std::invalid_argument("Invalid FD number given (EINVAL)");

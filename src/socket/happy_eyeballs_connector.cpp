@@ -1,6 +1,7 @@
 #include <reactsock/socket/happy_eyeballs_connector.hpp>
 
 #include "connector_util.hpp"
+#include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>
 
@@ -247,7 +248,7 @@ HappyEyeballsConnector::HappyEyeballsConnector(std::shared_ptr<ConnectorInterfac
 Promise<std::shared_ptr<Connection>> HappyEyeballsConnector::connect(std::string_view uri_text) {
     const std::string uri(uri_text);
     auto target = detail::parse_named_target(uri);
-    if (!target) return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    if (!target) return reject<Result>(detail::invalid_uri(uri));
     if (detail::parse_ip(target->parts.host)) return connector_->connect(uri);  // no lookup needed
     auto builder = std::make_shared<Builder>(connector_, loop_, options_, std::move(target->parts),
                                              target->had_scheme, std::move(target->described));

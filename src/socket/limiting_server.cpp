@@ -4,101 +4,141 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 
 namespace reactsock {
 
-struct LimitingServer::State {
-    std::optional<std::size_t> limit;
-    bool pause_on_limit = false;
-    bool manually_paused = false;
-    bool auto_paused = false;
-    bool closed = false;
-    // Oldest first; with the close listener that removes each one.
-    std::vector<std::pair<std::shared_ptr<Connection>, ListenerHandle>> connections;
-    ListenerHandle connection_listener;
-    ListenerHandle error_listener;
-};
+// --- ConnectionLimiter --------------------------------------------------------
+
+ConnectionLimiter::ConnectionLimiter(std::optional<std::size_t> limit, Options options)
+    : limit_(limit), options_(options) {
+    if (limit && *limit == 0) throw std::invalid_argument("LimitingServer limit must be at least 1");
+    if (!limit) options_.pause_on_limit = false;
+}
+
+ConnectionLimiter::~ConnectionLimiter() {
+    *alive_ = false;
+    for (auto& entry : entries_) entry.connection->remove_listener(entry.close_listener);
+}
+
+std::vector<std::shared_ptr<Connection>> ConnectionLimiter::connections() const {
+    std::vector<std::shared_ptr<Connection>> out;
+    out.reserve(entries_.size());
+    for (const auto& entry : entries_) out.push_back(entry.connection);
+    return out;
+}
+
+std::vector<std::shared_ptr<Connection>> ConnectionLimiter::connections_of(std::uint64_t owner) const {
+    std::vector<std::shared_ptr<Connection>> out;
+    for (const auto& entry : entries_) {
+        if (entry.owner == owner) out.push_back(entry.connection);
+    }
+    return out;
+}
+
+void ConnectionLimiter::add(const std::shared_ptr<Connection>& connection, std::uint64_t owner) {
+    // The connection's listener must keep neither the limiter nor a server alive.
+    std::weak_ptr<bool> alive = alive_;
+    const Connection* raw = connection.get();
+    auto handle = connection->on(ev::close, [this, alive, raw] {
+        if (alive.lock()) remove(raw);
+    });
+    entries_.push_back(Entry{connection, handle, owner});
+    if (options_.pause_on_limit && !paused_ && full()) {
+        paused_ = true;
+        const auto servers = servers_;  // a server may detach while pausing
+        for (LimitingServer* server : servers) server->set_limit_paused(true);
+    }
+}
+
+void ConnectionLimiter::remove(const Connection* connection) {
+    auto it = std::find_if(entries_.begin(), entries_.end(),
+                           [connection](const Entry& entry) { return entry.connection.get() == connection; });
+    if (it == entries_.end()) return;
+    auto keep_connection = std::move(it->connection);  // it is emitting `close` right now
+    entries_.erase(it);
+    if (paused_ && !full()) {
+        paused_ = false;
+        const auto servers = servers_;
+        for (LimitingServer* server : servers) server->set_limit_paused(false);
+    }
+}
+
+// --- LimitingServer ---------------------------------------------------------
+
+namespace {
+std::uint64_t next_server_id() {
+    static std::uint64_t next = 0;  // loop-thread objects; ids only need to differ
+    return ++next;
+}
+}  // namespace
 
 LimitingServer::LimitingServer(std::shared_ptr<ServerInterface> server, std::optional<std::size_t> limit,
                                bool pause_on_limit)
-    : server_(std::move(server)), state_(std::make_shared<State>()) {
+    : LimitingServer(std::move(server),
+                     std::make_shared<ConnectionLimiter>(limit, ConnectionLimiter::Options{.pause_on_limit = pause_on_limit})) {}
+
+LimitingServer::LimitingServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<ConnectionLimiter> limiter)
+    : server_(std::move(server)), limiter_(std::move(limiter)), id_(next_server_id()) {
     if (!server_) throw std::invalid_argument("LimitingServer needs a server");
-    if (limit && *limit == 0) throw std::invalid_argument("LimitingServer limit must be at least 1");
-    state_->limit = limit;
-    state_->pause_on_limit = limit.has_value() && pause_on_limit;
-    state_->connection_listener =
+    if (!limiter_) throw std::invalid_argument("LimitingServer needs a limiter");
+    limiter_->servers_.push_back(this);
+    if (limiter_->paused_) set_limit_paused(true);  // joined a limiter already at its limit
+    connection_listener_ =
         server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) { on_connection(c); });
-    state_->error_listener = server_->on(ev::error, [this](const std::system_error& e) {
+    error_listener_ = server_->on(ev::error, [this](const std::system_error& e) {
         auto keep = weak_from_this().lock();
         emit(ev::error, e);
     });
 }
 
 LimitingServer::~LimitingServer() {
-    server_->remove_listener(state_->connection_listener);
-    server_->remove_listener(state_->error_listener);
-    for (auto& [connection, handle] : state_->connections) connection->remove_listener(handle);
+    server_->remove_listener(connection_listener_);
+    server_->remove_listener(error_listener_);
+    std::erase(limiter_->servers_, this);
 }
 
 void LimitingServer::on_connection(const std::shared_ptr<Connection>& connection) {
     auto keep = weak_from_this().lock();
-    auto& state = *state_;
-    if (state.limit && state.connections.size() >= *state.limit) {
+    if (limiter_->full()) {
         connection->close();
         emit(ev::error, Error(ECONNABORTED, "Connection closed because server reached connection limit"));
         return;
     }
-    // Weak: the connection's listener must not keep this server alive.
-    std::weak_ptr<State> weak_state = state_;
-    const Connection* raw = connection.get();
-    auto handle = connection->on(ev::close, [this, weak_state, raw] {
-        if (weak_state.lock()) on_closed(raw);
-    });
-    state.connections.emplace_back(connection, handle);
-    if (state.pause_on_limit && !state.auto_paused && state.connections.size() >= *state.limit) {
-        state.auto_paused = true;
-        server_->pause();
-    }
+    limiter_->add(connection, id_);
     emit(ev::connection, connection);
 }
 
-void LimitingServer::on_closed(const Connection* connection) {
-    auto& state = *state_;
-    auto it = std::find_if(state.connections.begin(), state.connections.end(),
-                           [connection](const auto& entry) { return entry.first.get() == connection; });
-    if (it == state.connections.end()) return;
-    auto keep_connection = std::move(it->first);  // it is emitting `close` right now
-    state.connections.erase(it);
-    if (state.auto_paused && state.connections.size() < *state.limit) {
-        state.auto_paused = false;
-        if (!state.manually_paused && !state.closed) server_->resume();
+void LimitingServer::set_limit_paused(bool paused) {
+    if (limit_paused_ == paused) return;
+    limit_paused_ = paused;
+    if (manually_paused_ || closed_) return;
+    if (paused) {
+        server_->pause();
+    } else {
+        server_->resume();
     }
 }
 
-std::vector<std::shared_ptr<Connection>> LimitingServer::connections() const {
-    std::vector<std::shared_ptr<Connection>> out;
-    out.reserve(state_->connections.size());
-    for (const auto& entry : state_->connections) out.push_back(entry.first);
-    return out;
-}
+std::vector<std::shared_ptr<Connection>> LimitingServer::connections() const { return limiter_->connections_of(id_); }
 
 std::optional<std::string> LimitingServer::address() const { return server_->address(); }
 
 void LimitingServer::pause() {
-    if (state_->manually_paused || state_->closed) return;
-    state_->manually_paused = true;
-    if (!state_->auto_paused) server_->pause();
+    if (manually_paused_ || closed_) return;
+    manually_paused_ = true;
+    if (!limit_paused_) server_->pause();
 }
 
 void LimitingServer::resume() {
-    if (!state_->manually_paused || state_->closed) return;
-    state_->manually_paused = false;
-    if (!state_->auto_paused) server_->resume();
+    if (!manually_paused_ || closed_) return;
+    manually_paused_ = false;
+    if (!limit_paused_) server_->resume();
 }
 
 void LimitingServer::close() {
-    if (state_->closed) return;
-    state_->closed = true;
+    if (closed_) return;
+    closed_ = true;
     server_->close();
     remove_all_listeners();
 }

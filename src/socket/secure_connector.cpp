@@ -71,7 +71,7 @@ Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view u
     if (uri.find("://") == std::string::npos) uri = "tls://" + uri;
     const auto parsed = detail::parse_uri(uri);
     if (!parsed || parsed->scheme != "tls") {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+        return reject<Result>(detail::invalid_uri(uri));
     }
     if (!context_) {
         try {
@@ -82,6 +82,11 @@ Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view u
     }
     std::string peer_name = options_.peer_name.value_or(
         detail::query_param(parsed->query, "hostname").value_or(parsed->host));
+    try {
+        detail::check_peer_name(peer_name);  // ?hostname= is percent-decoded: %0d%0a would pass parse_uri
+    } catch (const std::invalid_argument&) {
+        return reject<Result>(std::current_exception());
+    }
     const std::string session_key = peer_name + ":" + std::to_string(parsed->port.value_or(0));
 
     auto attempt = std::make_shared<Attempt>();

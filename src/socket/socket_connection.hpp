@@ -113,6 +113,7 @@ public:
     }
     void set_soft_limit(std::size_t bytes) override { writer_->set_soft_limit(bytes == 0 ? 1 : bytes); }
     [[nodiscard]] int native_handle() const noexcept override { return fd_; }
+    [[nodiscard]] bool is_closed() const noexcept override { return closed_; }
     [[nodiscard]] nlohmann::json info() const override;
     [[nodiscard]] bool is_secure() const noexcept override { return tls_state_ == TlsState::on; }
 

@@ -4,6 +4,7 @@
 #include <reactsock/socket/secure_server.hpp>
 
 #include "../options.hpp"
+#include "socket/uri.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -27,7 +28,7 @@ SocketServer::SocketServer(std::string_view uri, const nlohmann::json& context, 
 
 SocketServer::SocketServer(std::string_view uri, const Context& context, std::shared_ptr<Loop> loop) {
     const auto sep = uri.find("://");
-    const std::string scheme = sep == std::string_view::npos ? "tcp" : std::string(uri.substr(0, sep));
+    const std::string scheme = detail::uri_scheme(uri);
     if (scheme == "unix") {
         server_ = std::make_shared<UnixServer>(uri, std::move(loop), context.unix_socket);
     } else if (scheme == "fd" || (scheme == "php" && uri.substr(sep + 3).rfind("fd/", 0) == 0)) {

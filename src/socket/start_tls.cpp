@@ -21,6 +21,13 @@ Promise<Result> upgrade(const std::shared_ptr<Connection>& connection, const Tls
             std::invalid_argument("Base connection does not use internal Connection class exposing stream resource"));
     }
     if (auto error = socket->tls_unavailable()) return reject<Result>(*error);
+    if (peer_name) {
+        try {
+            detail::check_peer_name(*peer_name);
+        } catch (const std::invalid_argument&) {
+            return reject<Result>(std::current_exception());
+        }
+    }
     const std::string address = connection->remote_address().value_or("unknown");
     const std::string prefix =
         role == detail::TlsRole::client

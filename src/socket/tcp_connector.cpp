@@ -67,12 +67,12 @@ Promise<std::shared_ptr<Connection>> TcpConnector::connect(std::string_view uri_
                                                                          : std::string(uri_text);
     const auto parsed = detail::parse_uri(uri);
     if (!parsed || parsed->scheme != "tcp" || parsed->host.empty() || !parsed->port) {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+        return reject<Result>(detail::invalid_uri(uri));
     }
     const auto ip = detail::parse_ip(parsed->host);
     if (!ip || (ip->is_v6() && !parsed->bracketed)) {
         return reject<Result>(
-            std::invalid_argument("Given URI \"" + uri + "\" does not contain a valid host IP (EINVAL)"));
+            detail::invalid_uri(uri, "does not contain a valid host IP"));
     }
     const std::string failed = "Connection to " + uri + " failed: ";
     int fd = -1;

@@ -63,11 +63,11 @@ TcpServer::TcpServer(std::string_view uri_text, std::shared_ptr<Loop> loop, cons
     const auto parsed = detail::parse_uri(uri);
     if (!parsed || parsed->scheme != "tcp" || parsed->host.empty() || !parsed->port ||
         !parsed->path.empty() || !parsed->query.empty() || !parsed->fragment.empty()) {
-        throw std::invalid_argument("Invalid URI \"" + uri + "\" given (EINVAL)");
+        throw std::invalid_argument("Invalid URI \"" + escape_for_message(uri) + "\" given (EINVAL)");
     }
     const auto ip = detail::parse_ip(parsed->host);
     if (!ip || (ip->is_v6() && !parsed->bracketed)) {
-        throw std::invalid_argument("Given URI \"" + uri + "\" does not contain a valid host IP (EINVAL)");
+        throw detail::invalid_uri(uri, "does not contain a valid host IP");
     }
     if (options.backlog <= 0) throw std::invalid_argument("TcpServer option \"backlog\" must be a positive integer");
 

@@ -2,6 +2,7 @@
 
 #include "connect.hpp"
 #include "listener.hpp"
+#include "socket/uri.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,23 +19,14 @@ Promise<std::shared_ptr<Connection>> UnixConnector::connect(std::string_view uri
     using Result = std::shared_ptr<Connection>;
     std::string uri(uri_text);
     if (uri.find("://") == std::string::npos) uri = "unix://" + uri;
-    if (uri.rfind("unix://", 0) != 0 || uri.size() == 7) {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
+    detail::UnixAddress target;
+    try {
+        target = detail::parse_unix_uri(uri);
+    } catch (const std::invalid_argument&) {
+        return reject<Result>(std::current_exception());
     }
-    const std::string name = uri.substr(7);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (name.size() >= sizeof address.sun_path) {
-        return reject<Result>(std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)"));
-    }
-    socklen_t length = 0;
-    if (name.front() == '@') {
-        std::memcpy(address.sun_path + 1, name.data() + 1, name.size() - 1);
-        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
-    } else {
-        std::memcpy(address.sun_path, name.data(), name.size());
-        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
-    }
+    sockaddr_un address = target.address;
+    const socklen_t length = target.length;
     const std::string failed = "Unable to connect to unix domain socket \"" + uri + "\": ";
     int fd = -1;
     try {

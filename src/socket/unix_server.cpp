@@ -2,6 +2,7 @@
 
 #include "../options.hpp"
 #include "listener.hpp"
+#include "socket/uri.hpp"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,25 +33,8 @@ UnixServer::UnixServer(std::string_view uri_text, std::shared_ptr<Loop> loop, co
     : ListeningServer(std::move(loop)) {
     std::string uri(uri_text);
     if (uri.find("://") == std::string::npos) uri = "unix://" + uri;
-    if (uri.rfind("unix://", 0) != 0 || uri.size() == 7) {
-        throw std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL)");
-    }
-    const std::string name = uri.substr(7);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (name.size() >= sizeof address.sun_path) {
-        throw std::invalid_argument("Given URI \"" + uri + "\" is invalid (EINVAL): path too long");
-    }
-    socklen_t length = 0;
-    if (name.front() == '@') {  // abstract: a leading NUL byte, no file
-        address.sun_path[0] = '\0';
-        std::memcpy(address.sun_path + 1, name.data() + 1, name.size() - 1);
-        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
-    } else {
-        std::memcpy(address.sun_path, name.data(), name.size());
-        length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
-        path_ = name;
-    }
+    auto [address, length, path] = detail::parse_unix_uri(uri);
+    path_ = std::move(path);
     if (options.backlog <= 0) throw std::invalid_argument("UnixServer option \"backlog\" must be a positive integer");
 
     const std::string failed = "Failed to listen on Unix domain socket \"" + uri + "\": ";

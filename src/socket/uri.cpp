@@ -1,5 +1,7 @@
 #include "uri.hpp"
 
+#include <reactsock/error.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -58,15 +60,61 @@ std::string percent_decode(std::string_view s) {
 
 }  // namespace
 
+std::string uri_scheme(std::string_view uri, std::string_view fallback) {
+    const auto sep = uri.find("://");
+    std::string scheme(sep == std::string_view::npos ? fallback : uri.substr(0, sep));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return scheme;
+}
+
+bool has_control_character(std::string_view text) noexcept {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+    });
+}
+
+std::invalid_argument invalid_uri(std::string_view uri, std::string_view what, std::string_view detail) {
+    std::string message = "Given URI \"";
+    message += escape_for_message(uri);
+    message += "\" ";
+    message += what;
+    message += " (EINVAL)";
+    message += detail;
+    return std::invalid_argument(message);
+}
+
+UnixAddress parse_unix_uri(std::string_view uri) {
+    const auto sep = uri.find("://");
+    if (sep == std::string_view::npos || uri_scheme(uri) != "unix" || sep + 3 == uri.size() ||
+        has_control_character(uri)) {
+        throw invalid_uri(uri);
+    }
+    const std::string_view name = uri.substr(sep + 3);
+    UnixAddress out;
+    out.address.sun_family = AF_UNIX;
+    if (name.size() >= sizeof out.address.sun_path) throw invalid_uri(uri, "is invalid", ": path too long");
+    if (name.front() == '@') {  // abstract: a leading NUL byte, no file
+        out.address.sun_path[0] = '\0';
+        std::memcpy(out.address.sun_path + 1, name.data() + 1, name.size() - 1);
+        out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    } else {
+        std::memcpy(out.address.sun_path, name.data(), name.size());
+        out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
+        out.path.assign(name);
+    }
+    return out;
+}
+
 std::optional<Uri> parse_uri(std::string_view text) {
+    if (has_control_character(text)) return std::nullopt;
     Uri uri;
     std::string_view rest = text;
     if (const auto sep = rest.find("://"); sep != std::string_view::npos) {
         const std::string_view scheme = rest.substr(0, sep);
         if (!valid_scheme(scheme)) return std::nullopt;
-        uri.scheme.assign(scheme);
-        std::transform(uri.scheme.begin(), uri.scheme.end(), uri.scheme.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        uri.scheme = uri_scheme(text);
         rest.remove_prefix(sep + 3);
     }
     if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
@@ -82,6 +130,8 @@ std::optional<Uri> parse_uri(std::string_view text) {
         uri.path.assign(rest.substr(slash));
         authority = rest.substr(0, slash);
     }
+    // Paths (unix:///tmp/my socket) may hold spaces; host and port may not.
+    if (authority.find(' ') != std::string_view::npos) return std::nullopt;
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) return std::nullopt;

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
-struct sockaddr;
+#include <sys/socket.h>
+#include <sys/un.h>
 
 namespace reactsock::detail {
 
@@ -24,8 +26,35 @@ struct Uri {
 };
 
 // Parses `text`; std::nullopt if it is not a well-formed URI (bad port,
-// unbalanced brackets, empty host with a port, ...).
+// unbalanced brackets, empty host with a port, a control character (0x00-0x1f,
+// 0x7f) anywhere, a space in scheme, host or port, ...). Rejecting control
+// characters here keeps CR/LF and NUL out of everything built from a URI:
+// request lines, SNI, DNS queries, PROXY headers, log lines.
 std::optional<Uri> parse_uri(std::string_view text);
+
+// The scheme of `uri` in lower case (schemes are case-insensitive, RFC 3986
+// 3.1: "TCP://x:1" is "tcp"), or `fallback` when it has no "://".
+std::string uri_scheme(std::string_view uri, std::string_view fallback = "tcp");
+
+// A unix:// URI (scheme in any case; "@name" is Linux's abstract namespace)
+// as a socket address. `path` is the file's path, empty for an abstract name.
+struct UnixAddress {
+    sockaddr_un address{};
+    socklen_t length = 0;
+    std::string path;
+};
+// Throws invalid_uri(uri) for another scheme, an empty name or a control
+// character, and invalid_uri(uri, "is invalid", ": path too long") when the
+// name does not fit sun_path.
+UnixAddress parse_unix_uri(std::string_view uri);
+
+// Whether `text` holds a control character (0x00-0x1f or 0x7f).
+bool has_control_character(std::string_view text) noexcept;
+
+// The std::invalid_argument for a URI that cannot be used, ReactPHP's text with
+// the URI escaped: `Given URI "<uri>" <what> (EINVAL)<detail>`.
+std::invalid_argument invalid_uri(std::string_view uri, std::string_view what = "is invalid",
+                                  std::string_view detail = {});
 
 // The value of `name` in a query string ("a=1&hostname=x"), percent-decoded.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -27,7 +28,7 @@ int parse_version(const std::string& text, const char* field) {
     if (text == "TLSv1" || text == "TLSv1.0" || text == "1.0") return TLS1_VERSION;
     throw std::invalid_argument(std::string("TLS option \"") + field +
                                 "\" must be one of \"TLSv1\", \"TLSv1.1\", \"TLSv1.2\", \"TLSv1.3\", got \"" +
-                                text + "\"");
+                                escape_for_message(text) + "\"");
 }
 
 std::string alpn_wire(const std::vector<std::string>& protocols) {
@@ -48,7 +49,7 @@ std::string source_bytes(const std::string& source, const std::string& what) {
     std::ifstream file(source, std::ios::binary);
     if (!file) {
         const int error_number = errno != 0 ? errno : ENOENT;
-        throw make_errno_error(error_number, "Unable to load " + what + " \"" + source + "\": ");
+        throw make_errno_error(error_number, "Unable to load " + what + " \"" + escape_for_message(source) + "\": ");
     }
     std::ostringstream content;
     content << file.rdbuf();
@@ -172,7 +173,7 @@ int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_leng
 void apply_ciphers(SSL_CTX* ctx, const TlsOptions& options) {
     ERR_clear_error();
     if (options.ciphers && SSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != 1) {
-        std::string message = "TLS option \"ciphers\" selects no cipher: \"" + *options.ciphers + "\" (" +
+        std::string message = "TLS option \"ciphers\" selects no cipher: \"" + escape_for_message(*options.ciphers) + "\" (" +
                               take_openssl_errors("no cipher match") + ")";
         // OpenSSL keeps the two lists apart; a TLS 1.3 name here matches nothing.
         if (options.ciphers->find("TLS_") != std::string::npos) {
@@ -181,22 +182,42 @@ void apply_ciphers(SSL_CTX* ctx, const TlsOptions& options) {
         throw std::invalid_argument(message);
     }
     if (options.ciphersuites && SSL_CTX_set_ciphersuites(ctx, options.ciphersuites->c_str()) != 1) {
-        throw std::invalid_argument("TLS option \"ciphersuites\" selects no cipher: \"" + *options.ciphersuites +
+        throw std::invalid_argument("TLS option \"ciphersuites\" selects no cipher: \"" + escape_for_message(*options.ciphersuites) +
                                     "\" (" + take_openssl_errors("no cipher match") + ")");
     }
 }
+
+}  // namespace
+
+void check_peer_name(std::string_view name) {
+    // What goes into SNI and certificate name checks: no NUL (it would cut the
+    // name short in OpenSSL's C strings), no CR/LF or other control byte, no space.
+    const bool bad = std::any_of(name.begin(), name.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte <= 0x20 || byte == 0x7f;
+    });
+    if (bad) {
+        throw std::invalid_argument("Invalid TLS peer name \"" + escape_for_message(name) +
+                                    "\": control characters and spaces are not allowed (EINVAL)");
+    }
+}
+
+namespace {
 
 // The checks that need no OpenSSL context.
 void check_options(const TlsOptions& options) {
     const int min = parse_version(options.min_version, "min_version");
     if (options.max_version && min > parse_version(*options.max_version, "max_version")) {
-        throw std::invalid_argument("TLS option \"min_version\" (\"" + options.min_version +
-                                    "\") is newer than \"max_version\" (\"" + *options.max_version + "\")");
+        throw std::invalid_argument("TLS option \"min_version\" (\"" + escape_for_message(options.min_version) +
+                                    "\") is newer than \"max_version\" (\"" + escape_for_message(*options.max_version) +
+                                    "\")");
     }
     alpn_wire(options.alpn_protocols);
     if (!(options.handshake_timeout >= 0) || options.handshake_timeout > 1e9) {
-        throw std::invalid_argument("TLS option \"handshake_timeout\" must be a finite number of seconds >= 0");
+        throw std::invalid_argument(
+            "TLS option \"handshake_timeout\" must be a number of seconds from 0 to 1e9 (0 = no timeout)");
     }
+    if (options.peer_name) check_peer_name(*options.peer_name);
     for (const auto& [name, certificate] : options.sni_server_certs) {
         if (name.empty() || certificate.local_cert.empty()) {
             throw std::invalid_argument("TLS option \"sni_server_certs\": each entry needs a name and a local_cert");
@@ -288,7 +309,7 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& options, TlsRol
         for (const auto& [name, certificate] : o.sni_server_certs) {
             SSL_CTX* sni = new_configured_context(o, role, alpn);
             context->sni_contexts_.emplace_back(name, sni);
-            server_setup(sni, certificate.local_cert, certificate.local_pk, "SNI certificate for \"" + name + "\"");
+            server_setup(sni, certificate.local_cert, certificate.local_pk, "SNI certificate for \"" + escape_for_message(name) + "\"");
         }
         for (SSL_CTX* ctx : context->all_contexts()) {
             if (!context->alpn_storage_.empty()) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct ssl_ctx_st;
@@ -23,6 +24,10 @@ enum class TlsRole { client, server };
 // negative handshake_timeout, ciphers/ciphersuites that select no cipher).
 // Called by constructors, so such mistakes surface at once.
 void validate_tls_options(const TlsOptions& options);
+
+// Throws std::invalid_argument (EINVAL in the text) if `name` cannot be a TLS
+// peer name (SNI and the certificate check): a control character, NUL or space.
+void check_peer_name(std::string_view name);
 
 class TlsContext {
 public:

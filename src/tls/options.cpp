@@ -28,7 +28,7 @@ TlsOptions TlsOptions::from_json(const nlohmann::json& json) {
     if (const auto* sni = reader.raw("sni_server_certs")) {
         if (!sni->is_object()) reader.wrong_type("sni_server_certs", "an object of {\"local_cert\", \"local_pk\"} objects");
         for (const auto& [name, entry] : sni->items()) {
-            detail::JsonOptions inner(entry, "TLS sni_server_certs \"" + name + "\"");
+            detail::JsonOptions inner(entry, "TLS sni_server_certs \"" + escape_for_message(name) + "\"");
             TlsCertificate certificate;
             inner.read("local_cert", certificate.local_cert);
             inner.read("local_pk", certificate.local_pk);

@@ -98,17 +98,30 @@ TEST_CASE("a thousand concurrent clients each echo 1 MB intact") {
                 const std::size_t offset = static_cast<std::size_t>(i) * 997 % kBytes;
                 auto expected = std::make_shared<std::string>(payload.substr(offset) + payload.substr(0, offset));
                 auto position = std::make_shared<std::size_t>(0);
-                conn->on(rs::ev::data, [&, conn, expected, position](std::string_view chunk) {
+                auto done = std::make_shared<bool>(false);
+                conn->on(rs::ev::data, [&, conn, expected, position, done](std::string_view chunk) {
                     if (expected->compare(*position, chunk.size(), chunk) != 0) {
                         ++failed;
+                        *done = true;
                         conn->close();
                         return;
                     }
                     *position += chunk.size();
                     if (*position == kBytes) {
                         ++intact;
+                        *done = true;
                         conn->close();
                     }
+                });
+                // A client that errors or closes before its echo is complete is a
+                // failure, reported with why, not a wait until the guard expires.
+                conn->on(rs::ev::error, [&, position](const std::system_error& e) {
+                    FAIL_CHECK("client error after " << *position << " bytes: " << e.what());
+                });
+                conn->on(rs::ev::close, [&, position, done] {
+                    if (*done) return;
+                    ++failed;
+                    FAIL_CHECK("client closed after " << *position << " of " << kBytes << " bytes");
                 });
                 // Write in 64 KiB pieces, honouring backpressure.
                 auto sent = std::make_shared<std::size_t>(0);
@@ -360,4 +373,57 @@ TEST_CASE("dropping every reference to a paused connection closes its socket") {
     // The peer sees EOF: the server side is gone.
     CHECK(testnet::read_to_eof(client).empty());
     ::close(client);
+}
+
+TEST_CASE("closed(): resolves on close (after an error too), at once when closed already; cancel leaves it open") {
+    auto loop = std::make_shared<rs::Loop>();
+    OneShotServer one(loop);
+    int client = -1;
+    auto conn = one.accept_raw(loop, client);
+    CHECK_FALSE(conn->is_closed());
+
+    auto cancelled = conn->closed();
+    int cancel_code = 0;
+    cancelled.otherwise([&](const std::system_error& e) { cancel_code = e.code().value(); });
+    cancelled.cancel();
+    CHECK(cancel_code == ECANCELED);
+    CHECK(conn->listener_count(rs::ev::close) == 0);  // its listener is gone
+    CHECK(conn->is_writable());
+
+    bool done = false;
+    bool saw_error = false;
+    conn->on(rs::ev::error, [&](const std::system_error&) { saw_error = true; });
+    conn->closed().then([&] { done = true; });
+    // The peer resets while we write: ev::error, then ev::close; closed() resolves all the same.
+    conn->write(std::string(256 * 1024, 'r'));
+    testnet::reset_on_close(client);
+    testnet::send_all(client, "unread");
+    ::close(client);
+    testnet::run_until(loop, [&] { return done; });
+    CHECK(done);
+    CHECK(saw_error);
+    CHECK(conn->is_closed());
+
+    bool again = false;
+    conn->closed().then([&] { again = true; });  // already closed: settled at once
+    CHECK(again);
+}
+
+TEST_CASE("closed() in a coroutine: co_await until the peer hangs up") {
+    auto loop = std::make_shared<rs::Loop>();
+    OneShotServer one(loop);
+    int client = -1;
+    auto conn = one.accept_raw(loop, client);
+    auto session = [](std::shared_ptr<rs::Connection> c) -> rs::Promise<std::string> {
+        std::string seen;
+        c->on(rs::ev::data, [&seen](std::string_view chunk) { seen.append(chunk); });
+        co_await c->closed();
+        co_return seen;
+    };
+    std::string result;
+    session(conn).then([&](const std::string& s) { result = s; });
+    testnet::send_all(client, "bye");
+    ::close(client);
+    testnet::run_until(loop, [&] { return !result.empty(); });
+    CHECK(result == "bye");
 }

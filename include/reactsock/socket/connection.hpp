@@ -30,6 +30,7 @@
 // Threads: everything on the loop's thread.
 #pragma once
 
+#include <reactsock/promise/promise.hpp>
 #include <reactsock/stream/stream.hpp>
 
 #include <nlohmann/json_fwd.hpp>
@@ -95,6 +96,21 @@ public:
     ///  "local_port": ..., "secure": false, "readable": true, "writable": true,
     ///  "buffered": 0}. Include <nlohmann/json.hpp> to use the result.
     [[nodiscard]] virtual nlohmann::json info() const = 0;
+
+    /// Whether the connection has closed (`ev::close` was emitted, or is being).
+    /// The default, for other implementations, is "neither readable nor writable".
+    [[nodiscard]] virtual bool is_closed() const noexcept { return !is_readable() && !is_writable(); }
+
+    /// The end of this connection, as a promise: `co_await conn->closed();`.
+    ///  * Resolves: when `ev::close` is emitted (after `ev::error`, if there is
+    ///    one: an error does not reject it), at once if the connection has
+    ///    already closed, or when the connection is destroyed.
+    ///  * Rejects: only when cancelled, with reactsock::Error(ECANCELED,
+    ///    "Waiting for the connection to close was cancelled (ECANCELED)").
+    ///  * cancel(): removes its close listener; the connection stays open.
+    ///  * Threads: the connection's loop thread.
+    /// (rs::once(conn, ev::close), by contrast, rejects on `ev::error`.)
+    [[nodiscard]] Promise<void> closed();
 };
 
 }  // namespace reactsock

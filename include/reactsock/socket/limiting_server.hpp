@@ -13,11 +13,22 @@
 // resumed once a connection closes; pause()/resume() by the user are kept
 // apart from that, so the server accepts only when neither paused it.
 // ev::error of the wrapped server is forwarded.
+//
+// One limit for several servers (a TCP and a TLS port, say): give each
+// LimitingServer the same ConnectionLimiter.
+//
+//     auto limiter = std::make_shared<rs::ConnectionLimiter>(1000, rs::ConnectionLimiter::Options{.pause_on_limit = true});
+//     auto plain = std::make_shared<rs::LimitingServer>(tcp_server, limiter);
+//     auto secure = std::make_shared<rs::LimitingServer>(tls_server, limiter);
+//
+// The limit then counts the open connections of all of them; with
+// pause_on_limit every one of them pauses at the limit and resumes below it.
 #pragma once
 
 #include <reactsock/socket/server.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,17 +36,64 @@
 
 namespace reactsock {
 
+class LimitingServer;
+
+/// A connection count, and optionally a limit, shared by the LimitingServers
+/// given it. Held by std::shared_ptr; the servers hold it too. Loop thread only.
+class ConnectionLimiter {
+public:
+    struct Options {
+        /// At the limit, pause every server (clients wait in the kernel's
+        /// backlog) instead of closing the newcomer; resume below it.
+        bool pause_on_limit = false;
+    };
+
+    /// `limit` std::nullopt: count only. A limit of 0 is std::invalid_argument.
+    explicit ConnectionLimiter(std::optional<std::size_t> limit, Options options);
+    explicit ConnectionLimiter(std::optional<std::size_t> limit) : ConnectionLimiter(limit, Options{}) {}
+    ~ConnectionLimiter();
+    ConnectionLimiter(const ConnectionLimiter&) = delete;
+    ConnectionLimiter& operator=(const ConnectionLimiter&) = delete;
+
+    [[nodiscard]] std::optional<std::size_t> limit() const noexcept { return limit_; }
+    /// Open connections of every server that uses this limiter.
+    [[nodiscard]] std::size_t count() const noexcept { return entries_.size(); }
+    /// Those connections, oldest first.
+    [[nodiscard]] std::vector<std::shared_ptr<Connection>> connections() const;
+
+private:
+    friend class LimitingServer;
+    struct Entry {
+        std::shared_ptr<Connection> connection;
+        ListenerHandle close_listener;
+        std::uint64_t owner;
+    };
+    [[nodiscard]] bool full() const noexcept { return limit_ && entries_.size() >= *limit_; }
+    void add(const std::shared_ptr<Connection>& connection, std::uint64_t owner);
+    void remove(const Connection* connection);
+    std::vector<std::shared_ptr<Connection>> connections_of(std::uint64_t owner) const;
+
+    std::optional<std::size_t> limit_;
+    Options options_;
+    std::vector<Entry> entries_;
+    std::vector<LimitingServer*> servers_;  // they detach in their destructors
+    bool paused_ = false;                   // pause_on_limit has paused the servers
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
 class LimitingServer final : public ServerInterface,
                              public std::enable_shared_from_this<LimitingServer> {
 public:
     /// `limit` std::nullopt: no limit (only tracking; pause_on_limit ignored).
     LimitingServer(std::shared_ptr<ServerInterface> server, std::optional<std::size_t> limit,
                    bool pause_on_limit = false);
+    /// Counts against `limiter`, which other LimitingServers may share.
+    LimitingServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<ConnectionLimiter> limiter);
     ~LimitingServer() override;
     LimitingServer(const LimitingServer&) = delete;
     LimitingServer& operator=(const LimitingServer&) = delete;
 
-    /// The open connections, oldest first.
+    /// The open connections accepted by this server, oldest first.
     [[nodiscard]] std::vector<std::shared_ptr<Connection>> connections() const;
 
     [[nodiscard]] std::optional<std::string> address() const override;
@@ -43,13 +101,22 @@ public:
     void resume() override;
     void close() override;
 
+    /// The limiter this server counts against.
+    [[nodiscard]] const std::shared_ptr<ConnectionLimiter>& limiter() const noexcept { return limiter_; }
+
 private:
-    struct State;
+    friend class ConnectionLimiter;
     void on_connection(const std::shared_ptr<Connection>& connection);
-    void on_closed(const Connection* connection);
+    void set_limit_paused(bool paused);  // called by the limiter
 
     std::shared_ptr<ServerInterface> server_;
-    std::shared_ptr<State> state_;
+    std::shared_ptr<ConnectionLimiter> limiter_;
+    std::uint64_t id_;
+    bool manually_paused_ = false;
+    bool limit_paused_ = false;
+    bool closed_ = false;
+    ListenerHandle connection_listener_;
+    ListenerHandle error_listener_;
 };
 
 }  // namespace reactsock
