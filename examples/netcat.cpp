@@ -6,6 +6,9 @@
 // tcp:// and unix:// all work; --options are the Connector's options
 // ({"timeout": 3, "dns": "127.0.0.1:5353", "tcp": {"bindto": "127.0.0.1"}}).
 // stdin's EOF half-closes the connection. Schemes are case-insensitive.
+// Over tls:// the half-close is a close_notify, which many servers take as the
+// end of the whole connection: `openssl s_server` closes at once, without
+// sending what it had not sent yet (keep stdin open until the answer is in).
 //
 // Exit status (the same for every example): 0 once both directions have ended;
 // 1 when the connection failed (refused, DNS, TLS, timeout, an error on the

@@ -124,8 +124,13 @@ SocketConnection::~SocketConnection() {
 // ---- reading ----------------------------------------------------------------------
 
 void SocketConnection::start_reading() {
-    if (!readable_ || paused_ || closed_ || read_waiting_ || read_posted_) return;
+    if (!readable_ || paused_ || closed_ || read_posted_) return;
     if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) return;
+    // Read even if a wait is pending: it reports only readiness still to
+    // come. A STARTTLS upgrade begun while the plaintext read loop waited
+    // keeps that wait; if the handshake then read the peer's last records
+    // and data along with them, the socket is drained and the data is in
+    // OpenSSL's buffer: no edge will ever announce it.
     if (maybe_readable_) {
         read_posted_ = true;
         asio::post(loop_->context(), [self = shared_this(this)] {
@@ -135,7 +140,8 @@ void SocketConnection::start_reading() {
         return;
     }
     // Here the last read found the socket drained (EAGAIN, or SSL_read
-    // wanting more after that): wait for new data.
+    // wanting more after that): wait for new data, unless a wait is pending.
+    if (read_waiting_) return;
     read_waiting_ = true;
     watcher_.async_wait_edge(ReactorDescriptor::wait_read, [self = shared_this(this)](const asio::error_code& ec) {
         self->read_waiting_ = false;

@@ -11,8 +11,9 @@
 // found the socket drained (EAGAIN). A short read is not enough: a FIN queued
 // behind the data raised no edge of its own, so after a short read we read
 // once more at once (EAGAIN, or 0 for the FIN). After a full-buffer read,
-// after resume() and at the start we try a read first (posted, so that data
-// is never emitted from inside resume()).
+// after resume(), after a TLS handshake and at the start we try a read first
+// (posted, so that data is never emitted from inside resume()), also when a
+// wait is pending: that wait learns only of readiness still to come.
 //
 // TLS (start_tls) swaps the transport in place: the same object, read loop,
 // writer, idle timeout, options and addresses; reads become SSL_read() into
