@@ -83,7 +83,7 @@ enum class RecordType : std::uint16_t {
 /// One MX record (ReactPHP: ['priority' => ..., 'target' => ...]).
 struct MxRecord {
     std::uint16_t priority = 0;
-    std::string target;
+    std::string target{};
     bool operator==(const MxRecord&) const = default;
 };
 
@@ -92,13 +92,13 @@ struct SrvRecord {
     std::uint16_t priority = 0;
     std::uint16_t weight = 0;
     std::uint16_t port = 0;
-    std::string target;
+    std::string target{};
     bool operator==(const SrvRecord&) const = default;
 };
 
 /// One TXT record: its character-strings, in order (ReactPHP: a list of strings).
 struct TxtRecord {
-    std::vector<std::string> strings;
+    std::vector<std::string> strings{};
     bool operator==(const TxtRecord&) const = default;
 };
 

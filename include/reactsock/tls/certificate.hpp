@@ -13,8 +13,8 @@
 namespace reactsock::tls {
 
 struct CertificateAndKey {
-    std::string certificate_pem;
-    std::string private_key_pem;
+    std::string certificate_pem{};
+    std::string private_key_pem{};
 };
 
 /// A self-signed certificate (EC P-256, SHA-256) for `name`: CN=name and a

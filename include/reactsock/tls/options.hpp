@@ -29,7 +29,7 @@ namespace reactsock {
 
 /// A certificate and its private key (path, PEM or DER each, see above).
 struct TlsCertificate {
-    std::string local_cert;
+    std::string local_cert{};
     /// Empty: the key is in local_cert.
     std::string local_pk{};
 };
