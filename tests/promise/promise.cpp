@@ -315,12 +315,87 @@ TEST_CASE("the handlers of a cancelled promise never run") {
 
 TEST_CASE("a root without canceller is not rejected by its consumers' cancellation") {
     rs::Deferred<int> deferred;
-    auto child = deferred.promise().then([](int v) { return v; });
+    bool ran = false;
+    auto child = deferred.promise().then([&](int v) {
+        ran = true;
+        return v;
+    });
     child.cancel();
     CHECK(child.is_rejected());
     CHECK(deferred.is_pending());
     deferred.resolve(3);
     CHECK(deferred.promise().is_fulfilled());
+    CHECK_FALSE(ran);  // the cancelled consumer never sees the value ...
+    int later = 0;
+    deferred.promise().then([&](int v) { later = v; });
+    CHECK(later == 3);  // ... a consumer added afterwards does
+}
+
+TEST_CASE("cancelling a Deferred's own promise without canceller rejects it at once with ECANCELED") {
+    RejectionSpy spy;
+    rs::Deferred<int> deferred;
+    auto promise = deferred.promise();
+    std::exception_ptr passed_on;
+    auto follower = promise.then([](int v) { return v; });  // a consumer that did not cancel
+    follower.otherwise([&](std::exception_ptr e) {
+        passed_on = e;
+        return 0;
+    });
+    promise.cancel();
+    REQUIRE(promise.is_rejected());
+    CHECK_FALSE(deferred.is_pending());
+    std::string message;
+    int code = 0;
+    promise.otherwise([&](const std::system_error& e) {
+        code = e.code().value();
+        message = e.what();
+        return 0;
+    });
+    CHECK(code == ECANCELED);
+    CHECK(message == "Promise cancelled (ECANCELED)");
+    CHECK(errno_of(passed_on) == ECANCELED);  // followers reject with the same error
+    CHECK(spy.messages.empty());
+}
+
+TEST_CASE("cancelled from inside a handler, a root without canceller rejects once that handler returns") {
+    rs::Deferred<int> deferred;
+    auto promise = deferred.promise();
+    bool pending_inside = false;
+    rs::resolve().then([&] {
+        promise.cancel();
+        pending_inside = promise.is_pending();
+    });
+    CHECK(pending_inside);
+    CHECK(promise.is_rejected());
+    promise.otherwise([](std::exception_ptr e) {
+        CHECK(errno_of(e) == ECANCELED);
+        return 0;
+    });
+}
+
+TEST_CASE("settling a Deferred after its promise was cancelled drops the value") {
+    RejectionSpy spy;
+    rs::Deferred<std::shared_ptr<int>> deferred;
+    deferred.promise().cancel();
+    REQUIRE(deferred.promise().is_rejected());
+
+    // resolve() neither stores nor moves from its argument: it stays the caller's.
+    auto value = std::make_shared<int>(7);
+    deferred.resolve(std::move(value));
+    CHECK(value != nullptr);  // NOLINT(bugprone-use-after-move): what this test is about
+    std::weak_ptr<int> watch = value;
+    value.reset();
+    CHECK(watch.expired());  // the Deferred kept no copy
+    deferred.reject(std::runtime_error("too late"));
+
+    bool fulfilled = false;
+    int code = 0;
+    deferred.promise()
+        .then([&](const std::shared_ptr<int>&) { fulfilled = true; })
+        .otherwise([&](const std::system_error& e) { code = e.code().value(); });
+    CHECK_FALSE(fulfilled);
+    CHECK(code == ECANCELED);  // still the cancellation, not "too late"
+    CHECK(spy.messages.empty());  // the ignored reason is not reported either
 }
 
 TEST_CASE("cancelling the end of a long chain cancels the root once, without recursion") {

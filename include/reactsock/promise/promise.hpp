@@ -524,10 +524,15 @@ private:
 };
 
 /// The producer side of a promise: settle it with resolve()/reject().
-/// Copies share one state. Settling a settled promise does nothing.
+/// Copies share one state. Settling a settled promise does nothing — also one
+/// that was cancelled: the value is dropped (resolve() does not even move from
+/// its argument) and a late reason is neither kept nor reported.
 template <class T>
 class Deferred {
 public:
+    /// No canceller: cancel() on this Deferred's own promise rejects it with
+    /// ECANCELED (see the contract at the top); cancelling only promises
+    /// derived from it leaves it pending, to be settled by its producer.
     Deferred() : state_(std::make_shared<detail::State<T>>()) {}
 
     /// `canceller` runs when the promise is cancelled while pending: `void()`,
