@@ -3,6 +3,7 @@
 #include <reactsock/error.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <stdexcept>
 
@@ -17,7 +18,7 @@ ConnectionLimiter::ConnectionLimiter(std::optional<std::size_t> limit, Options o
 }
 
 ConnectionLimiter::~ConnectionLimiter() {
-    *alive_ = false;
+    // Its close listeners go with it: none can call into a destroyed limiter.
     for (auto& entry : entries_) entry.connection->remove_listener(entry.close_listener);
 }
 
@@ -37,18 +38,12 @@ std::vector<std::shared_ptr<Connection>> ConnectionLimiter::connections_of(std::
 }
 
 void ConnectionLimiter::add(const std::shared_ptr<Connection>& connection, std::uint64_t owner) {
-    // The connection's listener must keep neither the limiter nor a server alive.
-    std::weak_ptr<bool> alive = alive_;
+    // Raw `this`: the destructor removes this listener, and the listener
+    // keeps neither the limiter nor a server alive.
     const Connection* raw = connection.get();
-    auto handle = connection->on(ev::close, [this, alive, raw] {
-        if (alive.lock()) remove(raw);
-    });
+    auto handle = connection->on(ev::close, [this, raw] { remove(raw); });
     entries_.push_back(Entry{connection, handle, owner});
-    if (options_.pause_on_limit && !paused_ && full()) {
-        paused_ = true;
-        const auto servers = servers_;  // a server may detach while pausing
-        for (LimitingServer* server : servers) server->set_limit_paused(true);
-    }
+    if (paused()) pause_servers(true);  // callers add only below the limit: it was just reached
 }
 
 void ConnectionLimiter::remove(const Connection* connection) {
@@ -56,19 +51,21 @@ void ConnectionLimiter::remove(const Connection* connection) {
                            [connection](const Entry& entry) { return entry.connection.get() == connection; });
     if (it == entries_.end()) return;
     auto keep_connection = std::move(it->connection);  // it is emitting `close` right now
+    const bool was_paused = paused();
     entries_.erase(it);
-    if (paused_ && !full()) {
-        paused_ = false;
-        const auto servers = servers_;
-        for (LimitingServer* server : servers) server->set_limit_paused(false);
-    }
+    if (was_paused) pause_servers(false);
+}
+
+void ConnectionLimiter::pause_servers(bool paused) {
+    const auto servers = servers_;  // a server may detach while pausing
+    for (LimitingServer* server : servers) server->set_limit_paused(paused);
 }
 
 // --- LimitingServer ---------------------------------------------------------
 
 namespace {
 std::uint64_t next_server_id() {
-    static std::uint64_t next = 0;  // loop-thread objects; ids only need to differ
+    static std::atomic<std::uint64_t> next{0};  // servers may live on several loop threads
     return ++next;
 }
 }  // namespace
@@ -83,7 +80,7 @@ LimitingServer::LimitingServer(std::shared_ptr<ServerInterface> server, std::sha
     if (!server_) throw std::invalid_argument("LimitingServer needs a server");
     if (!limiter_) throw std::invalid_argument("LimitingServer needs a limiter");
     limiter_->servers_.push_back(this);
-    if (limiter_->paused_) set_limit_paused(true);  // joined a limiter already at its limit
+    if (limiter_->paused()) set_limit_paused(true);  // joined a limiter already at its limit
     connection_listener_ =
         server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) { on_connection(c); });
     error_listener_ = server_->on(ev::error, [this](const std::system_error& e) {
@@ -110,8 +107,6 @@ void LimitingServer::on_connection(const std::shared_ptr<Connection>& connection
 }
 
 void LimitingServer::set_limit_paused(bool paused) {
-    if (limit_paused_ == paused) return;
-    limit_paused_ = paused;
     if (manually_paused_ || closed_) return;
     if (paused) {
         server_->pause();
@@ -127,13 +122,13 @@ std::optional<std::string> LimitingServer::address() const { return server_->add
 void LimitingServer::pause() {
     if (manually_paused_ || closed_) return;
     manually_paused_ = true;
-    if (!limit_paused_) server_->pause();
+    if (!limiter_->paused()) server_->pause();
 }
 
 void LimitingServer::resume() {
     if (!manually_paused_ || closed_) return;
     manually_paused_ = false;
-    if (!limit_paused_) server_->resume();
+    if (!limiter_->paused()) server_->resume();
 }
 
 void LimitingServer::close() {

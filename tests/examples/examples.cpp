@@ -4,6 +4,7 @@
 #include "support/dnsmasq.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/serve.hpp"
 
 #include <doctest/doctest.h>
 
@@ -203,19 +204,7 @@ struct OneShotHttpServer {
     }
     [[nodiscard]] std::string port() const { return std::to_string(testnet::port_of(*server->address())); }
     // Runs the loop until `client` has exited; its stdout and exit status.
-    std::pair<std::string, int> serve(testproc::Process& client) {
-        bool done = false;
-        std::string output;
-        int status = -1;
-        std::thread reader([&] {
-            output = client.read_stdout();
-            status = client.wait();
-            loop->post([&] { done = true; });
-        });
-        testnet::run_until(loop, [&] { return done; });
-        reader.join();
-        return {output, status};
-    }
+    std::pair<std::string, int> serve(testproc::Process& client) { return testproc::serve_until_exit(loop, client); }
     std::shared_ptr<reactsock::Loop> loop;
     std::shared_ptr<reactsock::TcpServer> server;
     std::string request;

@@ -7,6 +7,7 @@
 #include "peers.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/serve.hpp"
 #include "support/tls_certs.hpp"
 
 #include <doctest/doctest.h>
@@ -49,16 +50,7 @@ TEST_CASE("netcat tls:// through the Connector facade to a SecureServer echo") {
     testproc::Process netcat({NETCAT_PATH, "tls://localhost:" + port, "--options", options});
     netcat.write_stdin("hello over tls\n");
     netcat.close_stdin();  // EOF: close_notify and half-close; the echo still comes back
-    bool done = false;
-    std::string output;
-    int status = -1;
-    std::thread reader([&] {
-        output = netcat.read_stdout();
-        status = netcat.wait();
-        loop->post([&] { done = true; });
-    });
-    testnet::run_until(loop, [&] { return done; });
-    reader.join();
+    const auto [output, status] = testproc::serve_until_exit(loop, netcat);
     CHECK(output == "hello over tls\n");
     CHECK(status == 0);
     server->close();

@@ -69,16 +69,17 @@ private:
         std::uint64_t owner;
     };
     [[nodiscard]] bool full() const noexcept { return limit_ && entries_.size() >= *limit_; }
+    // Whether pause_on_limit has the servers paused (the limit is reached).
+    [[nodiscard]] bool paused() const noexcept { return options_.pause_on_limit && full(); }
     void add(const std::shared_ptr<Connection>& connection, std::uint64_t owner);
     void remove(const Connection* connection);
+    void pause_servers(bool paused);
     std::vector<std::shared_ptr<Connection>> connections_of(std::uint64_t owner) const;
 
     std::optional<std::size_t> limit_;
     Options options_;
     std::vector<Entry> entries_;
     std::vector<LimitingServer*> servers_;  // they detach in their destructors
-    bool paused_ = false;                   // pause_on_limit has paused the servers
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 class LimitingServer final : public ServerInterface,
@@ -107,13 +108,12 @@ public:
 private:
     friend class ConnectionLimiter;
     void on_connection(const std::shared_ptr<Connection>& connection);
-    void set_limit_paused(bool paused);  // called by the limiter
+    void set_limit_paused(bool paused);  // called by the limiter when its paused() changes
 
     std::shared_ptr<ServerInterface> server_;
     std::shared_ptr<ConnectionLimiter> limiter_;
     std::uint64_t id_;
     bool manually_paused_ = false;
-    bool limit_paused_ = false;
     bool closed_ = false;
     ListenerHandle connection_listener_;
     ListenerHandle error_listener_;
