@@ -1,6 +1,6 @@
-#include "connect.hpp"
+#include "socket/connect.hpp"
 
-#include "socket_connection.hpp"
+#include "socket/socket_connection.hpp"
 
 #include <reactsock/error.hpp>
 

@@ -7,7 +7,7 @@
 #include <reactsock/socket/timeout_connector.hpp>
 #include <reactsock/socket/unix_connector.hpp>
 
-#include "../options.hpp"
+#include "options.hpp"
 #include "socket/uri.hpp"
 
 #include <cerrno>

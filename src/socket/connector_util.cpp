@@ -1,4 +1,4 @@
-#include "connector_util.hpp"
+#include "socket/connector_util.hpp"
 
 #include <reactsock/error.hpp>
 

@@ -2,7 +2,7 @@
 // ReactPHP message rewriting of failures from the connector below.
 #pragma once
 
-#include "uri.hpp"
+#include "socket/uri.hpp"
 
 #include <exception>
 #include <optional>

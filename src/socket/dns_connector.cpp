@@ -1,6 +1,6 @@
 #include <reactsock/socket/dns_connector.hpp>
 
-#include "connector_util.hpp"
+#include "socket/connector_util.hpp"
 #include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>

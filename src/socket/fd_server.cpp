@@ -1,6 +1,6 @@
 #include <reactsock/socket/fd_server.hpp>
 
-#include "uri.hpp"
+#include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>
 

@@ -1,4 +1,4 @@
-#include "listener.hpp"
+#include "socket/listener.hpp"
 
 #include <asio/post.hpp>
 

@@ -1,7 +1,7 @@
 #include <reactsock/socket/detail/listening_server.hpp>
 
-#include "listener.hpp"
-#include "socket_connection.hpp"
+#include "socket/listener.hpp"
+#include "socket/socket_connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,8 +1,8 @@
 #include <reactsock/socket/secure_connector.hpp>
 
-#include "socket_connection.hpp"
+#include "socket/socket_connection.hpp"
 #include "tls/context.hpp"
-#include "uri.hpp"
+#include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>
 

@@ -1,6 +1,6 @@
 #include <reactsock/socket/secure_server.hpp>
 
-#include "socket_connection.hpp"
+#include "socket/socket_connection.hpp"
 #include "tls/context.hpp"
 
 #include <reactsock/error.hpp>

@@ -1,6 +1,6 @@
-#include "socket_connection.hpp"
+#include "socket/socket_connection.hpp"
 
-#include "uri.hpp"
+#include "socket/uri.hpp"
 
 #include "tls/session.hpp"
 

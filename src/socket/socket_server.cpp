@@ -3,7 +3,7 @@
 #include <reactsock/socket/fd_server.hpp>
 #include <reactsock/socket/secure_server.hpp>
 
-#include "../options.hpp"
+#include "options.hpp"
 #include "socket/uri.hpp"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
 #include <reactsock/socket/tcp_connector.hpp>
 
-#include "../options.hpp"
-#include "connect.hpp"
-#include "listener.hpp"
-#include "uri.hpp"
+#include "options.hpp"
+#include "socket/connect.hpp"
+#include "socket/listener.hpp"
+#include "socket/uri.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

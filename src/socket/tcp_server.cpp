@@ -1,8 +1,8 @@
 #include <reactsock/socket/tcp_server.hpp>
 
-#include "../options.hpp"
-#include "listener.hpp"
-#include "uri.hpp"
+#include "options.hpp"
+#include "socket/listener.hpp"
+#include "socket/uri.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,7 +1,7 @@
 #include <reactsock/socket/unix_connector.hpp>
 
-#include "connect.hpp"
-#include "listener.hpp"
+#include "socket/connect.hpp"
+#include "socket/listener.hpp"
 #include "socket/uri.hpp"
 
 #include <sys/socket.h>

@@ -1,7 +1,7 @@
 #include <reactsock/socket/unix_server.hpp>
 
-#include "../options.hpp"
-#include "listener.hpp"
+#include "options.hpp"
+#include "socket/listener.hpp"
 #include "socket/uri.hpp"
 
 #include <sys/socket.h>

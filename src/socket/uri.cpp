@@ -1,4 +1,4 @@
-#include "uri.hpp"
+#include "socket/uri.hpp"
 
 #include <reactsock/error.hpp>
 

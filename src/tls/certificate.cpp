@@ -2,7 +2,7 @@
 
 #include <reactsock/error.hpp>
 
-#include "openssl_util.hpp"
+#include "tls/openssl_util.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>

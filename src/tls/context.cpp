@@ -1,7 +1,7 @@
-#include "context.hpp"
+#include "tls/context.hpp"
 
-#include "openssl_util.hpp"
-#include "session.hpp"
+#include "tls/openssl_util.hpp"
+#include "tls/session.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

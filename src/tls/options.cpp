@@ -1,7 +1,7 @@
 #include <reactsock/tls/info.hpp>
 #include <reactsock/tls/options.hpp>
 
-#include "../options.hpp"
+#include "options.hpp"
 
 namespace reactsock {
 

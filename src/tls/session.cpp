@@ -1,6 +1,6 @@
-#include "session.hpp"
+#include "tls/session.hpp"
 
-#include "openssl_util.hpp"
+#include "tls/openssl_util.hpp"
 
 #include <asio/error.hpp>
 

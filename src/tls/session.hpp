@@ -10,7 +10,7 @@
 // first any bytes the plaintext connection had already received (STARTTLS).
 #pragma once
 
-#include "context.hpp"
+#include "tls/context.hpp"
 
 #include <reactsock/error.hpp>
 #include <reactsock/tls/info.hpp>
