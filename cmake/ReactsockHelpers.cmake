@@ -21,7 +21,9 @@ function(reactsock_target_warnings target)
     if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
         target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
         if(REACTSOCK_WERROR)
-            target_compile_options(${target} PRIVATE -Werror)
+            # A deprecated name still warns, but a build that uses one (kept
+            # working for a release) is not broken by it.
+            target_compile_options(${target} PRIVATE -Werror -Wno-error=deprecated-declarations)
         endif()
     elseif(MSVC)
         target_compile_options(${target} PRIVATE /W4 /permissive-)

@@ -1,6 +1,10 @@
 #include <reactsock/socket/limiting_server.hpp>
 
+#include "options.hpp"
+
 #include <reactsock/error.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +14,18 @@
 namespace reactsock {
 
 // --- ConnectionLimiter --------------------------------------------------------
+
+ConnectionLimiterOptions ConnectionLimiterOptions::from_json(const nlohmann::json& json) {
+    detail::JsonOptions reader(json, "ConnectionLimiter");
+    ConnectionLimiterOptions options;
+    reader.read("pause_on_limit", options.pause_on_limit);
+    reader.finish();
+    return options;
+}
+
+void from_json(const nlohmann::json& json, ConnectionLimiterOptions& out) {
+    out = ConnectionLimiterOptions::from_json(json);
+}
 
 ConnectionLimiter::ConnectionLimiter(std::optional<std::size_t> limit, Options options)
     : limit_(limit), options_(options) {
@@ -71,32 +87,19 @@ std::uint64_t next_server_id() {
 }  // namespace
 
 LimitingServer::LimitingServer(std::shared_ptr<ServerInterface> server, std::optional<std::size_t> limit,
-                               bool pause_on_limit)
-    : LimitingServer(std::move(server),
-                     std::make_shared<ConnectionLimiter>(limit, ConnectionLimiter::Options{.pause_on_limit = pause_on_limit})) {}
+                               ConnectionLimiterOptions options)
+    : LimitingServer(std::move(server), std::make_shared<ConnectionLimiter>(limit, options)) {}
 
 LimitingServer::LimitingServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<ConnectionLimiter> limiter)
-    : server_(std::move(server)), limiter_(std::move(limiter)), id_(next_server_id()) {
-    if (!server_) throw std::invalid_argument("LimitingServer needs a server");
+    : ServerDecorator(std::move(server), "LimitingServer"), limiter_(std::move(limiter)), id_(next_server_id()) {
     if (!limiter_) throw std::invalid_argument("LimitingServer needs a limiter");
     limiter_->servers_.push_back(this);
     if (limiter_->paused()) set_limit_paused(true);  // joined a limiter already at its limit
-    connection_listener_ =
-        server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) { on_connection(c); });
-    error_listener_ = server_->on(ev::error, [this](const std::system_error& e) {
-        auto keep = weak_from_this().lock();
-        emit(ev::error, e);
-    });
 }
 
-LimitingServer::~LimitingServer() {
-    server_->remove_listener(connection_listener_);
-    server_->remove_listener(error_listener_);
-    std::erase(limiter_->servers_, this);
-}
+LimitingServer::~LimitingServer() { std::erase(limiter_->servers_, this); }
 
 void LimitingServer::on_connection(const std::shared_ptr<Connection>& connection) {
-    auto keep = weak_from_this().lock();
     if (limiter_->full()) {
         connection->close();
         emit(ev::error, Error(ECONNABORTED, "Connection closed because server reached connection limit"));
@@ -107,35 +110,26 @@ void LimitingServer::on_connection(const std::shared_ptr<Connection>& connection
 }
 
 void LimitingServer::set_limit_paused(bool paused) {
-    if (manually_paused_ || closed_) return;
+    if (manually_paused_ || is_closed()) return;
     if (paused) {
-        server_->pause();
+        ServerDecorator::pause();
     } else {
-        server_->resume();
+        ServerDecorator::resume();
     }
 }
 
 std::vector<std::shared_ptr<Connection>> LimitingServer::connections() const { return limiter_->connections_of(id_); }
 
-std::optional<std::string> LimitingServer::address() const { return server_->address(); }
-
 void LimitingServer::pause() {
-    if (manually_paused_ || closed_) return;
+    if (manually_paused_ || is_closed()) return;
     manually_paused_ = true;
-    if (!limiter_->paused()) server_->pause();
+    if (!limiter_->paused()) ServerDecorator::pause();
 }
 
 void LimitingServer::resume() {
-    if (!manually_paused_ || closed_) return;
+    if (!manually_paused_ || is_closed()) return;
     manually_paused_ = false;
-    if (!limiter_->paused()) server_->resume();
-}
-
-void LimitingServer::close() {
-    if (closed_) return;
-    closed_ = true;
-    server_->close();
-    remove_all_listeners();
+    if (!limiter_->paused()) ServerDecorator::resume();
 }
 
 }  // namespace reactsock

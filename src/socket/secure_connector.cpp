@@ -1,8 +1,8 @@
 #include <reactsock/socket/secure_connector.hpp>
 
-#include "socket/socket_connection.hpp"
-#include "tls/context.hpp"
+#include "socket/tls_upgrade.hpp"
 #include "socket/uri.hpp"
+#include "tls/context.hpp"
 
 #include <reactsock/error.hpp>
 
@@ -31,17 +31,6 @@ std::exception_ptr rewrite_connect_error(const std::exception_ptr& error, const 
             message = lead + uri + " failed: " + message;
         }
         return std::make_exception_ptr(Error(e.code(), message));
-    } catch (...) {
-        return error;
-    }
-}
-
-std::exception_ptr handshake_error(const std::exception_ptr& error, const std::string& uri) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::system_error& e) {
-        return std::make_exception_ptr(
-            Error(e.code(), "Connection to " + uri + " failed during TLS handshake: " + e.what()));
     } catch (...) {
         return error;
     }
@@ -91,15 +80,14 @@ Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view u
 
     auto attempt = std::make_shared<Attempt>();
     std::weak_ptr<Attempt> weak = attempt;
-    attempt->deferred = Deferred<Result>([weak, uri](Deferred<Result>& self) {
+    attempt->deferred = Deferred<Result>([weak](Deferred<Result>&) {
         auto a = weak.lock();
         if (!a) return;
+        // Their rejections settle us through the handlers below (handlers
+        // run once all cancellers have: before ECANCELED would).
         if (a->handshake) {
-            self.reject(Error(ECONNABORTED, "Connection to " + uri + " cancelled during TLS handshake (ECONNABORTED)"));
             a->handshake->cancel();  // closes the socket at once
         } else if (a->tcp) {
-            // Its rejection, rewritten by the handler below, settles us
-            // (handlers run once all cancellers have: before ECANCELED would).
             a->tcp->cancel();
         }
     });
@@ -115,15 +103,16 @@ Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view u
                 connection->close();
                 return;
             }
-            auto* socket = dynamic_cast<detail::SocketConnection*>(connection.get());
-            if (socket == nullptr) {
-                connection->close();
-                a->deferred.reject(std::invalid_argument(
-                    "Base connector does not use internal Connection class exposing stream resource"));
-                return;
-            }
-            auto handshake = socket->start_tls(
-                {.context = context, .peer_name = peer_name, .session_key = session_key, .unread = {}, .timeout = 0});
+            auto handshake = detail::upgrade_to_tls(
+                connection,
+                {.role = detail::TlsRole::client,
+                 .context = [context] { return context; },
+                 .peer_name = peer_name,
+                 .session_key = session_key,
+                 .unread = {},
+                 .timeout = 0,
+                 .label = "Connection to " + uri,
+                 .foreign_message = "Base connector does not use internal Connection class exposing stream resource"});
             a->handshake = handshake;
             handshake.then(
                 [a](const Result& secure) {
@@ -133,8 +122,8 @@ Promise<std::shared_ptr<Connection>> SecureConnector::connect(std::string_view u
                         secure->close();
                     }
                 },
-                [a, uri](std::exception_ptr error) {
-                    if (a->deferred.is_pending()) a->deferred.reject(handshake_error(error, uri));
+                [a](std::exception_ptr error) {
+                    if (a->deferred.is_pending()) a->deferred.reject(error);
                 });
         },
         [a = attempt, uri](std::exception_ptr error) {

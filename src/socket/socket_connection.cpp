@@ -1,8 +1,7 @@
 #include "socket/socket_connection.hpp"
 
+#include "socket/socket_options.hpp"
 #include "socket/uri.hpp"
-
-#include "tls/session.hpp"
 
 #include <reactsock/error.hpp>
 
@@ -12,7 +11,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -52,34 +50,11 @@ std::size_t TransportSend::operator()(ReactorDescriptor& /*socket*/, std::string
 }
 
 bool TransportSend::refused_by_kernel() const noexcept {
-    if (owner->tls_state_ == SocketConnection::TlsState::on) return owner->tls_->write_blocked_on_socket();
-    return owner->tls_state_ == SocketConnection::TlsState::off;
+    return owner->tls_ ? owner->tls_->refused_by_kernel() : true;
 }
 
 std::size_t SocketConnection::transport_send(std::string_view data, asio::error_code& ec) {
-    if (tls_state_ == TlsState::on) return tls_->write(data, ec);
-    if (tls_state_ == TlsState::handshaking) {  // not reached: writes wait in early_writes_
-        ec = asio::error::would_block;
-        return 0;
-    }
-    if (tls_state_ == TlsState::flushing_plaintext) data = data.substr(0, plaintext_left_);
-    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-        ec = asio::error_code(errno, asio::error::get_system_category());
-        return 0;
-    }
-    ec = {};
-    if (tls_state_ == TlsState::flushing_plaintext) {
-        plaintext_left_ -= static_cast<std::size_t>(n);
-        if (plaintext_left_ == 0) {
-            // The clear text is out: the handshake may start (not from inside the writer).
-            tls_state_ = TlsState::handshaking;
-            asio::post(loop_->context(), [self = shared_this(this)] {
-                if (!self->closed_ && self->tls_state_ == TlsState::handshaking) self->handshake_step();
-            });
-        }
-    }
-    return static_cast<std::size_t>(n);
+    return tls_ ? tls_->send(data, ec) : send_some(fd_, data, ec);
 }
 
 std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family, const sockaddr* peer,
@@ -116,7 +91,6 @@ SocketConnection::SocketConnection(Passkey, Loop& loop, int fd, int family)
 
 SocketConnection::~SocketConnection() {
     if (idle_timer_) loop_->cancel_timer(idle_timer_);
-    if (handshake_timer_) loop_->cancel_timer(handshake_timer_);
     if (destroy_hook_ != 0) loop_->remove_destroy_hook(destroy_hook_);
     // watcher_'s destructor closes the fd if close() did not.
 }
@@ -124,8 +98,8 @@ SocketConnection::~SocketConnection() {
 // ---- reading ----------------------------------------------------------------------
 
 void SocketConnection::start_reading() {
-    if (!readable_ || paused_ || closed_ || read_posted_) return;
-    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) return;
+    if (!readable_ || paused_ || closed() || read_posted_) return;
+    if (tls_ && tls_->securing()) return;  // the handshake drives its own waits
     // Read even if a wait is pending: it reports only readiness still to
     // come. A STARTTLS upgrade begun while the plaintext read loop waited
     // keeps that wait; if the handshake then read the peer's last records
@@ -145,17 +119,21 @@ void SocketConnection::start_reading() {
     read_waiting_ = true;
     watcher_.async_wait_edge(ReactorDescriptor::wait_read, [self = shared_this(this)](const asio::error_code& ec) {
         self->read_waiting_ = false;
-        if (ec == asio::error::operation_aborted || self->closed_) return;
+        if (ec == asio::error::operation_aborted || self->closed()) return;
         self->on_readable();
     });
 }
 
 void SocketConnection::on_readable() {
-    if (!readable_ || paused_ || closed_) return;
-    if (tls_state_ != TlsState::off) {
-        if (tls_state_ == TlsState::on) read_tls();
-        return;  // the handshake drives its own waits
-    }
+    if (!readable_ || paused_ || closed()) return;
+    if (!tls_) {
+        read_plain();
+    } else if (tls_->is_on()) {
+        read_secure();
+    }  // else: the handshake drives its own waits
+}
+
+void SocketConnection::read_plain() {
     char* buffer = shared_read_buffer();
     auto keep = keep_alive();  // across the listeners and the read after them
     for (bool retried = false;; retried = true) {
@@ -169,7 +147,7 @@ void SocketConnection::on_readable() {
             // FIN). After a full buffer or a second read with data, let the
             // other connections have their turn first.
             if (!retried && static_cast<std::size_t>(n) < kReadBufferSize && readable_ && !paused_ &&
-                !closed_ && tls_state_ == TlsState::off) {
+                !closed() && !tls_) {
                 continue;
             }
             maybe_readable_ = true;
@@ -194,9 +172,8 @@ void SocketConnection::on_readable() {
 void SocketConnection::handle_eof() {
     auto keep = keep_alive();
     readable_ = false;
-    peer_ended_ = true;
     emit(ev::end);
-    if (closed_) return;
+    if (closed()) return;
     if (is_writable()) {
         if (!allow_half_open_) end();  // flush what is buffered, then close
     } else if (!writer_->is_ending()) {
@@ -205,14 +182,14 @@ void SocketConnection::handle_eof() {
 }
 
 void SocketConnection::pause() {
-    if (closed_) return;
+    if (closed()) return;
     paused_ = true;
     // A pending wait stays registered; its completion sees paused_ and
     // returns. Readiness it consumed is recovered by resume()'s first read.
 }
 
 void SocketConnection::resume() {
-    if (closed_ || !readable_ || !paused_) return;
+    if (closed() || !readable_ || !paused_) return;
     paused_ = false;
     maybe_readable_ = true;
     start_reading();
@@ -221,24 +198,17 @@ void SocketConnection::resume() {
 // ---- writing ----------------------------------------------------------------------
 
 bool SocketConnection::write(std::string_view data) {
-    if (closed_) return false;
+    if (closed()) return false;
     touch();
-    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) {
-        if (end_after_handshake_) return false;
-        early_writes_.append(data);  // encrypted once the handshake is done
-        if (buffered_amount() < writer_->soft_limit()) return true;
-        early_drain_armed_ = true;
-        return false;
-    }
+    if (tls_ && tls_->securing()) return tls_->write_early(data, writer_->buffered_amount(), writer_->soft_limit());
     return writer_->write(data);
 }
 
 void SocketConnection::end(std::string_view data) {
     if (!is_writable()) return;
     touch();
-    if (tls_state_ == TlsState::flushing_plaintext || tls_state_ == TlsState::handshaking) {
-        early_writes_.append(data);
-        end_after_handshake_ = true;
+    if (tls_ && tls_->securing()) {
+        tls_->end_early(data);
         return;
     }
     writer_->end(data);  // on_writer_finished() once flushed, maybe right now
@@ -255,21 +225,24 @@ void SocketConnection::on_writer_error(const Error& error) { fail(error); }
 void SocketConnection::on_writer_finished() { finish_write_side(); }
 
 void SocketConnection::finish_write_side() {
-    if (closed_) return;
-    if (peer_ended_ || !readable_) {
-        if (tls_state_ == TlsState::on) tls_->shutdown();  // close_notify, best effort
+    if (closed()) return;
+    if (!readable_) {  // the peer ended (or reading failed): both directions are done
+        if (tls_) tls_->close_notify_now();  // best effort
         close();
         return;
     }
-    // Half-close: the peer sees close_notify and EOF; we keep reading until it ends too.
-    write_shut_ = true;
-    send_close_notify(true);
+    // Half-close: the peer sees (close_notify and) EOF; we keep reading until it ends too.
+    if (tls_) {
+        tls_->close_notify_then_shutdown();
+    } else {
+        ::shutdown(fd_, SHUT_WR);
+    }
 }
 
 // ---- errors and closing ---------------------------------------------------------
 
 void SocketConnection::fail(const Error& error) {
-    if (closed_) return;
+    if (closed()) return;
     auto keep = keep_alive();
     readable_ = false;
     emit(ev::error, error);
@@ -278,7 +251,7 @@ void SocketConnection::fail(const Error& error) {
 
 void SocketConnection::fail_errno(int error_number, const char* prefix) {
     if (listener_count(ev::error) == 0) {
-        if (closed_) return;
+        if (closed()) return;
         readable_ = false;
         close();
         return;
@@ -287,10 +260,10 @@ void SocketConnection::fail_errno(int error_number, const char* prefix) {
 }
 
 void SocketConnection::close() {
-    if (closed_) return;
+    if (closed()) return;
     auto keep = keep_alive();
-    if (handshake_) remember_peer();  // for the handshake's failure message
-    closed_ = true;
+    if (tls_ && tls_->handshake_pending()) remember_peer();  // for the handshake's failure message
+    life_ = Life::closing;
     readable_ = false;
     writer_->close();
     if (idle_timer_) {
@@ -300,214 +273,110 @@ void SocketConnection::close() {
     if (destroy_hook_ != 0) {
         loop_->remove_destroy_hook(std::exchange(destroy_hook_, 0));
     }
-    if (handshake_timer_) {
-        loop_->cancel_timer(handshake_timer_);
-        handshake_timer_.reset();
-    }
-    std::optional<Deferred<std::shared_ptr<Connection>>> handshake = std::move(handshake_);
-    handshake_.reset();
-    tls_.reset();  // our BIO never closes the fd
-    early_writes_.clear();
+    if (tls_) tls_->stop();
     // Pending waits end (operation_aborted, on a later turn) and nothing new
-    // starts: everything checks closed_. The descriptor itself stays open
+    // starts: everything checks closed(). The descriptor itself stays open
     // until the `close` listeners have run, so that they can still ask for
     // the addresses, which costs the two system calls only when asked.
     asio::error_code ignored;
     watcher_.cancel(ignored);
-    emitting_close_ = true;
     try {
         emit(ev::close);
     } catch (...) {
-        emitting_close_ = false;
+        life_ = Life::closed;
         watcher_.close(ignored);
         fd_ = -1;
         throw;
     }
-    emitting_close_ = false;
+    life_ = Life::closed;
     watcher_.close(ignored);
     fd_ = -1;
     remove_all_listeners();
-    if (handshake) handshake->reject(Error(ECONNABORTED, "Connection closed during TLS handshake (ECONNABORTED)"));
+    if (tls_) tls_->settle_after_close();
 }
 
-
-// ---- TLS ---------------------------------------------------------------------------
+// ---- TLS ----------------------------------------------------------------------------
 
 std::optional<Error> SocketConnection::tls_unavailable() const {
-    if (closed_) return Error(EBADF, "Connection is closed (EBADF)");
-    if (tls_state_ != TlsState::off) return Error(EISCONN, "Connection is already secure or securing (EISCONN)");
+    if (closed()) return Error(EBADF, "Connection is closed (EBADF)");
+    if (tls_) return Error(EISCONN, "Connection is already secure or securing (EISCONN)");
     if (!is_writable() || !readable_) return Error(ENOTCONN, "Connection is ending, cannot start TLS (ENOTCONN)");
     return std::nullopt;
 }
 
-Promise<std::shared_ptr<Connection>> SocketConnection::start_tls(StartTlsParams params) {
-    using Result = std::shared_ptr<Connection>;
-    if (auto error = tls_unavailable()) return reject<Result>(*error);
+Promise<SecureResult> SocketConnection::start_tls(StartTlsParams params) {
+    if (auto error = tls_unavailable()) return reject<SecureResult>(*error);
+    const double timeout = params.timeout;
     try {
-        tls_ = std::make_unique<TlsSession>(std::move(params.context), fd_, params.peer_name,
-                                            std::move(params.session_key), std::move(params.unread));
+        tls_ = std::make_unique<TlsTransport>(*loop_, static_cast<TlsHost&>(*this), fd_, std::move(params), writer_->buffered_amount());
     } catch (const Error& error) {
-        return reject<Result>(error);
+        return reject<SecureResult>(error);
     }
-    std::weak_ptr<SocketConnection> weak = shared_this(this);
-    handshake_.emplace([weak](Deferred<Result>& self) {
-        self.reject(Error(ECONNABORTED, "TLS handshake cancelled (ECONNABORTED)"));
-        if (auto connection = weak.lock()) {
-            connection->handshake_.reset();
-            connection->close();
-        }
-    });
-    auto promise = handshake_->promise();
-    if (params.timeout > 0) {
-        handshake_timer_ = loop_->add_timer(params.timeout, [weak, seconds = params.timeout] {
-            if (auto connection = weak.lock()) {
-                connection->handshake_timer_.reset();
-                connection->fail_handshake(Error(ETIMEDOUT, "TLS handshake timed out after " +
-                                                                format_seconds(seconds) + " seconds (ETIMEDOUT)"));
-            }
-        });
-    }
-    plaintext_left_ = writer_->buffered_amount();
-    if (plaintext_left_ > 0) {
-        tls_state_ = TlsState::flushing_plaintext;  // transport_send() starts the handshake
-    } else {
-        tls_state_ = TlsState::handshaking;
-        asio::post(loop_->context(), [self = shared_this(this)] {
-            if (!self->closed_ && self->tls_state_ == TlsState::handshaking) self->handshake_step();
-        });
-    }
-    return promise;
+    return tls_->start(timeout);
 }
 
-void SocketConnection::handshake_step() {
-    if (closed_ || tls_state_ != TlsState::handshaking || tls_wait_pending_) return;
-    auto keep = keep_alive();
-    const TlsSession::Step step = tls_->handshake();
-    if (step.done) {
-        finish_handshake();
-    } else if (step.error) {
-        fail_handshake(*step.error);
-    } else {
-        wait_for_handshake(step.want == TlsWant::write);
-    }
-}
-
-void SocketConnection::wait_for_handshake(bool write) {
-    tls_wait_pending_ = true;
-    watcher_.async_wait(write ? ReactorDescriptor::wait_write
-                              : ReactorDescriptor::wait_read,
-                        [self = shared_this(this)](const asio::error_code& ec) {
-                            self->tls_wait_pending_ = false;
-                            if (ec == asio::error::operation_aborted || self->closed_) return;
-                            if (ec) {
-                                self->fail_handshake(make_errno_error(ec.value(), ""));
-                                return;
-                            }
-                            self->handshake_step();
-                        });
-}
-
-void SocketConnection::finish_handshake() {
-    tls_state_ = TlsState::on;
+void SocketConnection::tls_established(std::string early, bool end, bool drain_armed,
+                                       std::optional<Deferred<SecureResult>> handshake) {
     touch();
-    if (handshake_timer_) {
-        loop_->cancel_timer(handshake_timer_);
-        handshake_timer_.reset();
-    }
     // The handshake may have read application data along with its last
     // records: read before waiting on the fd.
     maybe_readable_ = true;
     bool drain_due = false;
-    if (!early_writes_.empty()) {
-        std::string pending;
-        pending.swap(early_writes_);
-        const bool below_limit = writer_->write(pending);
-        drain_due = early_drain_armed_ && below_limit;
-        early_drain_armed_ = false;
+    if (!early.empty()) {
+        const bool below_limit = writer_->write(early);
+        drain_due = drain_armed && below_limit;
     }
-    if (end_after_handshake_) {
-        end_after_handshake_ = false;
-        writer_->end({});
-    }
+    if (end) writer_->end({});
     auto keep = keep_alive();
-    if (handshake_) {
-        auto deferred = std::move(*handshake_);
-        handshake_.reset();
-        deferred.resolve(std::shared_ptr<Connection>(shared_this(this)));
-    }
-    if (closed_) return;
+    if (handshake) handshake->resolve(std::shared_ptr<Connection>(shared_this(this)));
+    if (closed()) return;
     if (drain_due) emit(ev::drain);
     start_reading();
 }
 
-void SocketConnection::fail_handshake(const Error& error) {
-    if (closed_) return;
-    auto keep = keep_alive();
+void SocketConnection::tls_failed() {
     remember_peer();
-    std::optional<Deferred<std::shared_ptr<Connection>>> handshake = std::move(handshake_);
-    handshake_.reset();
     close();
-    if (handshake) handshake->reject(error);
 }
 
-void SocketConnection::read_tls() {
+void SocketConnection::read_secure() {
     char* buffer = shared_read_buffer();
-    std::size_t total = 0;
-    TlsSession::Read last;
-    // Everything OpenSSL can give now, up to a full buffer: decrypted bytes
-    // must not wait for the fd to become readable again (they never would).
-    while (total < kReadBufferSize) {
-        last = tls_->read(buffer + total, kReadBufferSize - total);
-        if (last.bytes == 0) break;
-        total += last.bytes;
-        last = {};
-    }
+    const TlsTransport::Read read = tls_->read(buffer, kReadBufferSize);
     auto keep = keep_alive();
-    if (total > 0) {
+    if (read.bytes > 0) {
         touch();
-        emit(ev::data, std::string_view(buffer, total));
-        if (closed_ || !readable_) return;
+        emit(ev::data, std::string_view(buffer, read.bytes));
+        if (closed() || !readable_) return;
         if (paused_) {
             maybe_readable_ = true;  // resume() reads again and sees the rest
             return;
         }
     }
-    if (last.eof) {
+    if (read.last.eof) {
         handle_eof();
-    } else if (last.error) {
-        fail(*last.error);
-    } else if (last.want == TlsWant::write) {
-        // OpenSSL must send something (a key update answer) before reading on.
-        read_waiting_ = true;
-        watcher_.async_wait(ReactorDescriptor::wait_write,
-                            [self = shared_this(this)](const asio::error_code& ec) {
-                                self->read_waiting_ = false;
-                                if (ec == asio::error::operation_aborted || self->closed_) return;
-                                self->on_readable();
-                            });
+    } else if (read.last.error) {
+        fail(*read.last.error);
+    } else if (read.last.want == TlsWant::write) {
+        wait_writable_then_read();
     } else {
         // want_read: the socket is drained; a full buffer: maybe more.
-        maybe_readable_ = last.want != TlsWant::read;
+        maybe_readable_ = read.last.want != TlsWant::read;
         start_reading();
     }
 }
 
-void SocketConnection::send_close_notify(bool then_shutdown) {
-    if (closed_) return;
-    if (tls_ && tls_state_ == TlsState::on && tls_->shutdown() == TlsWant::write) {
-        watcher_.async_wait(ReactorDescriptor::wait_write,
-                            [self = shared_this(this), then_shutdown](const asio::error_code& ec) {
-                                if (ec == asio::error::operation_aborted || self->closed_) return;
-                                self->send_close_notify(then_shutdown);
-                            });
-        return;
-    }
-    if (then_shutdown) ::shutdown(fd_, SHUT_WR);
+void SocketConnection::wait_writable_then_read() {
+    // OpenSSL must send something (a key update answer) before reading on.
+    read_waiting_ = true;
+    watcher_.async_wait(ReactorDescriptor::wait_write, [self = shared_this(this)](const asio::error_code& ec) {
+        self->read_waiting_ = false;
+        if (ec == asio::error::operation_aborted || self->closed()) return;
+        self->on_readable();
+    });
 }
 
 std::optional<TlsInfo> SocketConnection::tls_info() const {
-    if (tls_state_ != TlsState::on || !tls_) return std::nullopt;
-    return tls_->info();
+    return tls_ ? tls_->info() : std::nullopt;
 }
 
 // ---- idle timeout ---------------------------------------------------------------
@@ -526,7 +395,7 @@ void SocketConnection::set_timeout(double seconds) {
         idle_timer_.reset();
     }
     idle_timeout_ = seconds;
-    if (seconds > 0 && !closed_) {
+    if (seconds > 0 && !closed()) {
         last_activity_ns_ = now_ns();
         arm_idle_timer(seconds);
     }
@@ -542,7 +411,7 @@ void SocketConnection::arm_idle_timer(double seconds) {
 
 void SocketConnection::on_idle_timer() {
     idle_timer_.reset();
-    if (closed_ || idle_timeout_ <= 0) return;
+    if (closed() || idle_timeout_ <= 0) return;
     const double idle = static_cast<double>(now_ns() - last_activity_ns_) / 1e9;
     if (idle + 1e-6 < idle_timeout_) {
         arm_idle_timer(idle_timeout_ - idle);  // there was activity: wait for the rest
@@ -550,7 +419,7 @@ void SocketConnection::on_idle_timer() {
     }
     auto keep = keep_alive();
     emit(ev::timeout);
-    if (!closed_ && idle_timeout_ > 0 && !idle_timer_) {
+    if (!closed() && idle_timeout_ > 0 && !idle_timer_) {
         last_activity_ns_ = now_ns();
         arm_idle_timer(idle_timeout_);
     }
@@ -573,92 +442,38 @@ std::optional<std::string> SocketConnection::handshake_peer() const {
 }
 
 std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::string> address) const {
-    if (address && tls_state_ == TlsState::on && address->rfind("tcp://", 0) == 0) address->replace(0, 3, "tls");
+    if (address && is_secure() && address->rfind("tcp://", 0) == 0) address->replace(0, 3, "tls");
     return address;
 }
 
 std::optional<std::string> SocketConnection::remote_address() const {
-    if (closed_ && !emitting_close_) return std::nullopt;
+    if (life_ == Life::closed) return std::nullopt;
     remember_peer();
     return secure_scheme(remote_);
 }
 
 std::optional<std::string> SocketConnection::local_address() const {
-    if (closed_ && !emitting_close_) return std::nullopt;
+    if (life_ == Life::closed) return std::nullopt;
     if (!local_ && fd_ >= 0) local_ = local_address_of(fd_);
     return secure_scheme(local_);
 }
 
-void SocketConnection::require_open() const {
-    if (closed_) throw Error(EBADF, "Connection is closed (EBADF)");
+int SocketConnection::open_fd() const {
+    if (closed()) throw Error(EBADF, "Connection is closed (EBADF)");
+    return fd_;
 }
 
-void SocketConnection::set_option(int level, int name, int value) {
-    require_open();
-    if (::setsockopt(fd_, level, name, &value, sizeof value) != 0) {
-        throw make_errno_error(errno, "Unable to set socket option: ");
-    }
-}
+void SocketConnection::set_option(int level, int name, int value) { set_int_option(open_fd(), level, name, value); }
 
-int SocketConnection::get_option(int level, int name) const {
-    require_open();
-    int value = 0;
-    socklen_t length = sizeof value;
-    if (::getsockopt(fd_, level, name, &value, &length) != 0) {
-        throw make_errno_error(errno, "Unable to get socket option: ");
-    }
-    return value;
-}
+int SocketConnection::get_option(int level, int name) const { return get_int_option(open_fd(), level, name); }
 
 void SocketConnection::set_no_delay(bool enable) {
-    require_open();
-    if (unix_) return;
-    set_option(IPPROTO_TCP, TCP_NODELAY, enable ? 1 : 0);
+    const int fd = open_fd();
+    if (!unix_) set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, enable ? 1 : 0);
 }
 
-void SocketConnection::set_keep_alive(bool enable, int idle_seconds, int interval_seconds,
-                                      int probe_count) {
-    require_open();
-    if (idle_seconds < 0 || interval_seconds < 0 || probe_count < 0) {
-        throw std::invalid_argument("Keep-alive times and count must not be negative");
-    }
-    set_option(SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
-    if (!enable || unix_) return;
-    if (idle_seconds > 0) set_option(IPPROTO_TCP, TCP_KEEPIDLE, idle_seconds);
-    if (interval_seconds > 0) set_option(IPPROTO_TCP, TCP_KEEPINTVL, interval_seconds);
-    if (probe_count > 0) set_option(IPPROTO_TCP, TCP_KEEPCNT, probe_count);
-}
+void SocketConnection::set_keep_alive(const KeepAliveOptions& options) { apply_keep_alive(open_fd(), !unix_, options); }
 
-nlohmann::json SocketConnection::info() const {
-    nlohmann::json out = nlohmann::json::object();
-    const auto remote = remote_address();
-    const auto local = local_address();
-    out["remote"] = remote ? nlohmann::json(*remote) : nlohmann::json(nullptr);
-    out["local"] = local ? nlohmann::json(*local) : nlohmann::json(nullptr);
-    auto split = [&out](const std::optional<std::string>& uri, const char* prefix) {
-        if (!uri) return;
-        auto parsed = parse_uri(*uri);
-        if (!parsed) return;
-        if (parsed->scheme == "unix") {
-            out[std::string(prefix) + "_path"] = uri->substr(7);
-            return;
-        }
-        out[std::string(prefix) + "_address"] = parsed->host;
-        if (parsed->port) out[std::string(prefix) + "_port"] = *parsed->port;
-        if (std::string(prefix) == "local") {
-            out["family"] = parsed->host.find(':') == std::string::npos ? "ipv4" : "ipv6";
-        }
-    };
-    if (unix_) out["family"] = "unix";
-    split(remote, "remote");
-    split(local, "local");
-    out["secure"] = is_secure();
-    if (auto tls = tls_info()) out["tls"] = *tls;
-    out["readable"] = readable_;
-    out["writable"] = is_writable();
-    out["buffered"] = buffered_amount();
-    out["closed"] = closed_;
-    return out;
-}
+nlohmann::json SocketConnection::info() const { return describe_connection(*this, unix_); }
 
 }  // namespace reactsock::detail

@@ -20,6 +20,9 @@
 // the same shared buffer and the writer's policy becomes SSL_write(). Before
 // waiting on the fd after a TLS read, everything OpenSSL has already
 // decrypted is delivered (we read until SSL_read wants the socket again).
+// The handshake, the writes made during it and close_notify are
+// TlsTransport's (socket/tls_transport.hpp); socket options and info() are
+// in socket/socket_options.hpp.
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
@@ -28,8 +31,8 @@
 #include <reactsock/tls/info.hpp>
 
 #include "socket/reactor_descriptor.hpp"
+#include "socket/tls_transport.hpp"
 #include "stream/write_buffer.hpp"
-
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -42,11 +45,8 @@
 namespace reactsock::detail {
 
 class SocketConnection;
-class TlsContext;
-class TlsSession;
 
-// The writer's policy: send() with MSG_NOSIGNAL (a peer that went away is
-// EPIPE, not SIGPIPE), or SSL_write() once the connection is secure.
+// The writer's policy: send() with MSG_NOSIGNAL, or the TLS transport's.
 struct TransportSend {
     SocketConnection* owner;
     std::size_t operator()(ReactorDescriptor& socket, std::string_view data,
@@ -57,20 +57,7 @@ struct TransportSend {
     [[nodiscard]] bool refused_by_kernel() const noexcept;
 };
 
-// What start_tls needs besides the connection.
-struct StartTlsParams {
-    std::shared_ptr<TlsContext> context;
-    // Clients: SNI and the name to verify.
-    std::optional<std::string> peer_name;
-    // Clients: key of the session-resumption cache ("host:port").
-    std::string session_key;
-    // Bytes already read from the socket that belong to the TLS stream.
-    std::string unread;
-    // Seconds; 0: none. Expiry fails the handshake with ETIMEDOUT.
-    double timeout = 0;
-};
-
-class SocketConnection : public Connection, private WriterEvents {
+class SocketConnection : public Connection, private WriterEvents, private TlsHost {
     struct Passkey {};
 
 public:
@@ -93,7 +80,7 @@ public:
     void resume() override;
     // WritableStream
     [[nodiscard]] bool is_writable() const override {
-        return !closed_ && !end_after_handshake_ && writer_->is_writable();
+        return life_ == Life::open && !(tls_ && tls_->ending_early()) && writer_->is_writable();
     }
     bool write(std::string_view data) override;
     void end(std::string_view data = {}) override;
@@ -105,55 +92,52 @@ public:
     void set_allow_half_open(bool allow) override { allow_half_open_ = allow; }
     void set_timeout(double seconds) override;
     void set_no_delay(bool enable) override;
-    void set_keep_alive(bool enable, int idle_seconds, int interval_seconds,
-                        int probe_count) override;
+    using Connection::set_keep_alive;
+    void set_keep_alive(const KeepAliveOptions& options) override;
     void set_option(int level, int name, int value) override;
     [[nodiscard]] int get_option(int level, int name) const override;
     [[nodiscard]] std::size_t buffered_amount() const noexcept override {
-        return writer_->buffered_amount() + early_writes_.size();
+        return writer_->buffered_amount() + (tls_ ? tls_->early_bytes() : 0);
     }
     void set_soft_limit(std::size_t bytes) override { writer_->set_soft_limit(bytes == 0 ? 1 : bytes); }
     [[nodiscard]] int native_handle() const noexcept override { return fd_; }
-    [[nodiscard]] bool is_closed() const noexcept override { return closed_; }
+    [[nodiscard]] bool is_closed() const noexcept override { return life_ != Life::open; }
     [[nodiscard]] nlohmann::json info() const override;
-    [[nodiscard]] bool is_secure() const noexcept override { return tls_state_ == TlsState::on; }
+    [[nodiscard]] bool is_secure() const noexcept override { return tls_ && tls_->is_on(); }
+    [[nodiscard]] std::optional<TlsInfo> tls_info() const override;
 
     /// Upgrades this connection to TLS in place and resolves with it once
     /// the handshake is done. Plaintext still buffered is sent first;
     /// writes made meanwhile are sent encrypted afterwards. Rejects with the
     /// bare reason (callers prefix it): Error(EPROTO, "<OpenSSL errors>"),
     /// Error(ECONNRESET, "Connection lost during TLS handshake (ECONNRESET)"),
-    /// Error(ETIMEDOUT, ...), Error(EBADF/EISCONN) when closed / already TLS;
-    /// after a failure the connection is closed. Cancelling closes the
-    /// connection and rejects with Error(ECONNABORTED, "TLS handshake cancelled (ECONNABORTED)").
+    /// Error(ETIMEDOUT, ...), Error(EBADF/EISCONN/ENOTCONN) when closed /
+    /// already TLS / ending; after a handshake failure the connection is
+    /// closed. Cancelling closes the connection and rejects with
+    /// Error(ECONNABORTED, "TLS handshake cancelled (ECONNABORTED)").
     /// Settles on later turns, never from inside this call.
-    Promise<std::shared_ptr<Connection>> start_tls(StartTlsParams params);
+    Promise<SecureResult> start_tls(StartTlsParams params);
     /// Why start_tls would reject at once (closed, already TLS, ending), if it would.
     [[nodiscard]] std::optional<Error> tls_unavailable() const;
 
     /// The peer's address as it was before the TLS handshake (tcp://...),
-    /// also after a failed handshake closed the connection; for SecureServer's
-    /// failure message, so that a successful handshake costs no lookup.
+    /// also after a failed handshake closed the connection; for the
+    /// handshake's failure message, so that a successful handshake costs no lookup.
     [[nodiscard]] std::optional<std::string> handshake_peer() const;
-
-    /// Negotiated details once secure.
-    [[nodiscard]] std::optional<TlsInfo> tls_info() const;
 
 private:
     friend struct TransportSend;
-    enum class TlsState { off, flushing_plaintext, handshaking, on };
+    // open -> closing (close() runs; addresses still answer inside `close`
+    // listeners) -> closed.
+    enum class Life : std::uint8_t { open, closing, closed };
 
+    [[nodiscard]] bool closed() const noexcept { return life_ != Life::open; }
     std::size_t transport_send(std::string_view data, asio::error_code& ec);
-    void read_tls();
-    void handshake_step();
-    void wait_for_handshake(bool write);
-    void finish_handshake();
-    void fail_handshake(const Error& error);
-    void send_close_notify(bool then_shutdown);
-    [[nodiscard]] std::optional<std::string> secure_scheme(std::optional<std::string> address) const;
-
     void start_reading();
     void on_readable();
+    void read_plain();
+    void read_secure();
+    void wait_writable_then_read();
     void handle_eof();
     void finish_write_side();
     void fail(const Error& error);
@@ -165,31 +149,38 @@ private:
     void on_writer_error(const Error& error) override;
     void on_writer_finished() override;
     [[nodiscard]] std::shared_ptr<void> writer_keep_alive() override { return keep_alive(); }
+    // TlsHost
+    [[nodiscard]] ReactorDescriptor& tls_descriptor() noexcept override { return watcher_; }
+    [[nodiscard]] std::shared_ptr<Connection> tls_self() override { return shared_this(this); }
+    [[nodiscard]] bool tls_host_closed() const noexcept override { return closed(); }
+    void tls_established(std::string early, bool end, bool drain_armed,
+                         std::optional<Deferred<SecureResult>> handshake) override;
+    void tls_failed() override;
+
     void touch() noexcept;
     void arm_idle_timer(double seconds);
     void on_idle_timer();
-    void require_open() const;
+    [[nodiscard]] int open_fd() const;  // fd_, or Error(EBADF) once closed
     void remember_peer() const;
+    [[nodiscard]] std::optional<std::string> secure_scheme(std::optional<std::string> address) const;
 
     Loop* loop_;
     ReactorDescriptor watcher_;
     int fd_;
     bool unix_ = false;
+    Life life_ = Life::open;
 
     // Write-through, buffering of the rest, soft limit, drain, end after
     // flush: the same writer as the resource streams'. Constructed once the
     // descriptor is assigned.
     std::optional<BufferedWriter<ReactorDescriptor, TransportSend>> writer_;
 
+    // Reading. readable_ ends with EOF, an error or close.
     bool readable_ = true;
     bool paused_ = false;
-    bool closed_ = false;
-    bool emitting_close_ = false;
     bool read_waiting_ = false;   // an async_wait(read) is pending
     bool read_posted_ = false;    // a speculative read is posted
     bool maybe_readable_ = true;  // readiness may be unreported: try a read first
-    bool write_shut_ = false;     // shutdown(SHUT_WR) done
-    bool peer_ended_ = false;     // EOF read
     bool allow_half_open_ = false;
 
     std::uint64_t destroy_hook_ = 0;  // closes us if the loop goes first
@@ -205,16 +196,9 @@ private:
     socklen_t peer_length_ = 0;
     mutable std::optional<std::string> local_;
 
-    // ---- TLS ----
-    TlsState tls_state_ = TlsState::off;
-    std::unique_ptr<TlsSession> tls_;
-    std::size_t plaintext_left_ = 0;  // bytes of the writer's buffer that go out in clear
-    std::string early_writes_;       // written during the handshake
-    bool early_drain_armed_ = false;
-    bool end_after_handshake_ = false;
-    std::optional<Deferred<std::shared_ptr<Connection>>> handshake_;
-    TimerHandle handshake_timer_;
-    bool tls_wait_pending_ = false;   // a handshake/close_notify wait is pending
+    // Set by start_tls and kept until destruction (its callbacks may hold
+    // `this` while the connection lives).
+    std::unique_ptr<TlsTransport> tls_;
 };
 
 }  // namespace reactsock::detail

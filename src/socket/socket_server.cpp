@@ -23,53 +23,34 @@ SocketServerContext SocketServerContext::from_json(const nlohmann::json& json) {
     return context;
 }
 
+namespace {
+
+std::shared_ptr<ServerInterface> make_server(std::string_view uri, const SocketServerContext& context,
+                                             std::shared_ptr<Loop> loop) {
+    const auto sep = uri.find("://");
+    const std::string scheme = detail::uri_scheme(uri);
+    if (scheme == "unix") return std::make_shared<UnixServer>(uri, std::move(loop), context.unix_socket);
+    if (scheme == "fd" || (scheme == "php" && uri.substr(sep + 3).rfind("fd/", 0) == 0)) {
+        return std::make_shared<FdServer>(uri, std::move(loop));
+    }
+    const std::string_view rest = sep == std::string_view::npos ? uri : uri.substr(sep + 3);
+    if (!rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw std::invalid_argument("Invalid URI given (EINVAL)");
+    }
+    if (scheme == "tls") {
+        auto tcp = std::make_shared<TcpServer>("tcp://" + std::string(rest), loop, context.tcp);
+        return std::make_shared<SecureServer>(std::move(tcp), std::move(loop), context.tls);
+    }
+    return std::make_shared<TcpServer>(uri, std::move(loop), context.tcp);
+}
+
+}  // namespace
+
 SocketServer::SocketServer(std::string_view uri, const nlohmann::json& context, std::shared_ptr<Loop> loop)
     : SocketServer(uri, Context::from_json(context), std::move(loop)) {}
 
-SocketServer::SocketServer(std::string_view uri, const Context& context, std::shared_ptr<Loop> loop) {
-    const auto sep = uri.find("://");
-    const std::string scheme = detail::uri_scheme(uri);
-    if (scheme == "unix") {
-        server_ = std::make_shared<UnixServer>(uri, std::move(loop), context.unix_socket);
-    } else if (scheme == "fd" || (scheme == "php" && uri.substr(sep + 3).rfind("fd/", 0) == 0)) {
-        server_ = std::make_shared<FdServer>(uri, std::move(loop));
-    } else {
-        const std::string_view rest = sep == std::string_view::npos ? uri : uri.substr(sep + 3);
-        if (!rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            throw std::invalid_argument("Invalid URI given (EINVAL)");
-        }
-        if (scheme == "tls") {
-            auto tcp = std::make_shared<TcpServer>("tcp://" + std::string(rest), loop, context.tcp);
-            server_ = std::make_shared<SecureServer>(std::move(tcp), std::move(loop), context.tls);
-        } else {
-            server_ = std::make_shared<TcpServer>(uri, std::move(loop), context.tcp);
-        }
-    }
-    connection_listener_ = server_->on(ev::connection, [this](const std::shared_ptr<Connection>& c) {
-        auto keep = weak_from_this().lock();
-        emit(ev::connection, c);
-    });
-    error_listener_ = server_->on(ev::error, [this](const std::system_error& e) {
-        auto keep = weak_from_this().lock();
-        emit(ev::error, e);
-    });
-}
-
-SocketServer::~SocketServer() {
-    server_->remove_listener(connection_listener_);
-    server_->remove_listener(error_listener_);
-}
-
-std::optional<std::string> SocketServer::address() const { return server_->address(); }
-
-void SocketServer::pause() { server_->pause(); }
-
-void SocketServer::resume() { server_->resume(); }
-
-void SocketServer::close() {
-    server_->close();
-    remove_all_listeners();
-}
+SocketServer::SocketServer(std::string_view uri, const Context& context, std::shared_ptr<Loop> loop)
+    : ServerDecorator(make_server(uri, context, std::move(loop)), "SocketServer") {}
 
 void from_json(const nlohmann::json& json, SocketServerContext& out) { out = SocketServerContext::from_json(json); }
 

@@ -447,7 +447,7 @@ int servers() {
         conn->on(rs::ev::timeout, [conn] { conn->end("idle\n"); });
         conn->set_timeout(30);
         conn->set_no_delay(true);
-        conn->set_keep_alive(true, 60, 10, 3);
+        conn->set_keep_alive({.idle_seconds = 60, .interval_seconds = 10, .probe_count = 3});
         conn->set_allow_half_open(true);
         conn->set_soft_limit(1 << 16);
         conn->set_option(SOL_SOCKET, SO_SNDBUF, 1 << 20);

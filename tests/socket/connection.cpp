@@ -330,9 +330,14 @@ TEST_CASE("socket options and info()") {
     auto conn = one.accept_raw(loop, client);
     conn->set_no_delay(true);
     CHECK(conn->get_option(IPPROTO_TCP, TCP_NODELAY) == 1);
-    conn->set_keep_alive(true, 30, 5, 3);
+    conn->set_keep_alive({.idle_seconds = 30, .interval_seconds = 5, .probe_count = 3});
     CHECK(conn->get_option(SOL_SOCKET, SO_KEEPALIVE) == 1);
     CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPIDLE) == 30);
+    CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPINTVL) == 5);
+    CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPCNT) == 3);
+    conn->set_keep_alive({.enable = false});
+    CHECK(conn->get_option(SOL_SOCKET, SO_KEEPALIVE) == 0);
+    CHECK_THROWS_AS(conn->set_keep_alive({.idle_seconds = -1}), std::invalid_argument);
     CHECK_THROWS_AS(conn->set_option(SOL_SOCKET, 99999, 1), std::system_error);
     const nlohmann::json info = conn->info();
     CHECK(info["family"] == "ipv4");
@@ -343,6 +348,34 @@ TEST_CASE("socket options and info()") {
     CHECK(info["readable"] == true);
     conn->close();
     CHECK_THROWS_AS(conn->set_no_delay(true), std::system_error);
+    ::close(client);
+}
+
+TEST_CASE("KeepAliveOptions from JSON, and the deprecated positional set_keep_alive still works") {
+    using json = nlohmann::json;
+    const auto options = rs::KeepAliveOptions::from_json(json{{"idle_seconds", 40}, {"probe_count", 2}});
+    CHECK(options.enable);
+    CHECK(options.idle_seconds == 40);
+    CHECK(options.interval_seconds == 0);
+    CHECK(options.probe_count == 2);
+    CHECK(json{{"enable", false}}.get<rs::KeepAliveOptions>().enable == false);
+    CHECK_THROWS_AS(rs::KeepAliveOptions::from_json(json{{"idle", 40}}), std::invalid_argument);
+    CHECK_THROWS_AS(rs::KeepAliveOptions::from_json(json{{"enable", "yes"}}), std::invalid_argument);
+    CHECK_THROWS_AS(rs::KeepAliveOptions::from_json(json::array()), std::invalid_argument);
+
+    auto loop = std::make_shared<rs::Loop>();
+    OneShotServer one(loop);
+    int client = -1;
+    auto conn = one.accept_raw(loop, client);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->set_keep_alive(true, 50, 6, 4);
+#pragma GCC diagnostic pop
+    CHECK(conn->get_option(SOL_SOCKET, SO_KEEPALIVE) == 1);
+    CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPIDLE) == 50);
+    CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPINTVL) == 6);
+    CHECK(conn->get_option(IPPROTO_TCP, TCP_KEEPCNT) == 4);
+    conn->close();
     ::close(client);
 }
 

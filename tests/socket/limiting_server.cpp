@@ -9,6 +9,8 @@
 
 #include "support/net.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cerrno>
@@ -51,7 +53,8 @@ TEST_CASE("LimitingServer closes newcomers over the limit and reports it") {
 TEST_CASE("LimitingServer with pause_on_limit pauses and resumes the wrapped server") {
     auto loop = std::make_shared<rs::Loop>();
     auto server =
-        std::make_shared<rs::LimitingServer>(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop), 1, true);
+        std::make_shared<rs::LimitingServer>(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop), 1,
+                                             rs::ConnectionLimiterOptions{.pause_on_limit = true});
     const auto port = testnet::port_of(*server->address());
     int connections = 0;
     int errors = 0;
@@ -175,4 +178,34 @@ TEST_CASE("LimitingServer: a limit of 0 or a null limiter is refused") {
     CHECK_THROWS_AS(rs::LimitingServer(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop),
                                        std::shared_ptr<rs::ConnectionLimiter>()),
                     std::invalid_argument);
+}
+
+TEST_CASE("ConnectionLimiterOptions from JSON, and the deprecated bool constructor still pauses") {
+    using json = nlohmann::json;
+    CHECK(rs::ConnectionLimiterOptions::from_json(json{{"pause_on_limit", true}}).pause_on_limit);
+    CHECK_FALSE(rs::ConnectionLimiterOptions::from_json(json::object()).pause_on_limit);
+    CHECK(json{{"pause_on_limit", true}}.get<rs::ConnectionLimiterOptions>().pause_on_limit);
+    CHECK_THROWS_AS(rs::ConnectionLimiterOptions::from_json(json{{"pause", true}}), std::invalid_argument);
+    CHECK_THROWS_AS(rs::ConnectionLimiterOptions::from_json(json{{"pause_on_limit", 1}}), std::invalid_argument);
+
+    auto loop = std::make_shared<rs::Loop>();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    auto server = std::make_shared<rs::LimitingServer>(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop), 1, true);
+#pragma GCC diagnostic pop
+    const auto port = testnet::port_of(*server->address());
+    int connections = 0;
+    server->on(rs::ev::connection, [&](const std::shared_ptr<rs::Connection>&) { ++connections; });
+    const int a = testnet::raw_connect(port);
+    const int b = testnet::raw_connect(port);  // waits in the backlog: paused, not closed
+    testnet::run_until(loop, [&] { return connections == 1; });
+    server->connections().front()->pause();
+    loop->run();  // nothing to do: the server is paused at the limit
+    CHECK(connections == 1);
+    server->connections().front()->close();
+    testnet::run_until(loop, [&] { return connections == 2; });
+    for (const auto& conn : server->connections()) conn->close();
+    server->close();
+    ::close(a);
+    ::close(b);
 }

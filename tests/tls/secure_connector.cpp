@@ -8,6 +8,7 @@
 #include <reactsock/tls/certificate.hpp>
 
 #include "peers.hpp"
+#include "support/foreign.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -250,4 +251,19 @@ TEST_CASE("TLS 1.3 session tickets: the second connection resumes") {
         conn->end();  // close_notify, then the server's
         testnet::run_until(loop, [&] { return closed; });
     }
+}
+
+TEST_CASE("a connector that yields a Connection reactsock did not make: Error(EINVAL), connection closed") {
+    auto loop = std::make_shared<rs::Loop>();
+    auto foreign = std::make_shared<testnet::ForeignConnection>();
+    rs::SecureConnector connector(std::make_shared<testnet::ForeignConnector>(foreign), loop);
+    try {
+        rs::await(connector.connect("tls://127.0.0.1:443"), loop);
+        FAIL("SecureConnector accepted a foreign connection");
+    } catch (const rs::Error& e) {
+        CHECK(std::string(e.what()) ==
+              "Base connector does not use internal Connection class exposing stream resource");
+        CHECK(e.code() == std::errc::invalid_argument);
+    }
+    CHECK_FALSE(foreign->is_readable());
 }

@@ -6,8 +6,10 @@
 #include <reactsock/socket/start_tls.hpp>
 #include <reactsock/socket/tcp_connector.hpp>
 #include <reactsock/socket/tcp_server.hpp>
+#include <reactsock/tls/certificate.hpp>
 
 #include "peers.hpp"
+#include "support/foreign.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -318,4 +320,28 @@ TEST_CASE("SocketServer builds a SecureServer for tls:// and checks the tls opti
                          "Unknown TLS option \"local_certs\"", std::invalid_argument);
     CHECK_THROWS_AS(rs::SocketServer("tls://127.0.0.1:0", nlohmann::json{{"tls", {{"min_version", "SSLv3"}}}}, loop),
                     std::invalid_argument);
+}
+
+TEST_CASE("a wrapped server that emits a Connection reactsock did not make: error event Error(EINVAL), still serving") {
+    auto loop = std::make_shared<rs::Loop>();
+    auto inner = std::make_shared<testnet::ForeignServer>();
+    const auto cert = rs::tls::self_signed_certificate("localhost");
+    auto server = std::make_shared<rs::SecureServer>(
+        inner, loop, rs::TlsOptions{.local_cert = cert.certificate_pem, .local_pk = cert.private_key_pem});
+    std::vector<std::string> errors;
+    int codes_einval = 0;
+    server->on(rs::ev::error, [&](const std::system_error& e) {
+        errors.emplace_back(e.what());
+        if (e.code() == std::errc::invalid_argument) ++codes_einval;
+    });
+    for (int i = 0; i < 2; ++i) {
+        auto foreign = std::make_shared<testnet::ForeignConnection>();
+        inner->accept(foreign);
+        loop->run();
+        CHECK_FALSE(foreign->is_readable());
+    }
+    CHECK(errors == std::vector<std::string>(2, "Base server does not use internal Connection class exposing stream resource"));
+    CHECK(codes_einval == 2);
+    CHECK(server->pending_handshakes() == 0);
+    server->close();
 }

@@ -5,6 +5,7 @@
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/tls/certificate.hpp>
 
+#include "support/foreign.hpp"
 #include "support/net.hpp"
 
 #include <doctest/doctest.h>
@@ -96,4 +97,49 @@ TEST_CASE("start_tls on a closed or already secure connection rejects") {
     auto conn = rs::await(connector.connect(server->address()->substr(6)), loop);
     conn->close();
     CHECK_THROWS_WITH(rs::await(rs::start_tls_client(conn, {}, "localhost"), loop), "Connection is closed (EBADF)");
+}
+
+TEST_CASE("start_tls on a Connection reactsock did not make is Error(EINVAL) and closes it") {
+    auto loop = std::make_shared<rs::Loop>();
+    auto foreign = std::make_shared<testnet::ForeignConnection>();
+    bool closed = false;
+    foreign->on(rs::ev::close, [&] { closed = true; });
+    CHECK_THROWS_WITH_AS(rs::await(rs::start_tls_client(foreign, {}, "localhost"), loop),
+                         "Base connection does not use internal Connection class exposing stream resource",
+                         rs::Error);
+    CHECK(closed);
+    auto other = std::make_shared<testnet::ForeignConnection>();
+    try {
+        rs::await(rs::start_tls_server(other, {}), loop);
+        FAIL("start_tls_server accepted a foreign connection");
+    } catch (const rs::Error& e) {
+        CHECK(e.code() == std::errc::invalid_argument);
+    }
+    CHECK_FALSE(other->is_readable());
+}
+
+TEST_CASE("Connection::tls_info() is the free rs::tls_info(); nullopt before the upgrade") {
+    auto loop = std::make_shared<rs::Loop>();
+    const auto cert = rs::tls::self_signed_certificate("localhost");
+    auto server = std::make_shared<rs::TcpServer>("127.0.0.1:0", loop);
+    std::shared_ptr<rs::Connection> server_side;
+    server->on(rs::ev::connection, [&](const std::shared_ptr<rs::Connection>& conn) {
+        CHECK_FALSE(conn->tls_info());
+        rs::start_tls_server(conn, {.local_cert = cert.certificate_pem, .local_pk = cert.private_key_pem})
+            .then([&](const std::shared_ptr<rs::Connection>& secure) { server_side = secure; });
+    });
+    rs::TcpConnector connector(loop);
+    auto conn = rs::await(connector.connect(server->address()->substr(6)), loop);
+    CHECK_FALSE(conn->tls_info());
+    CHECK_FALSE(rs::tls_info(*conn));
+    rs::await(rs::start_tls_client(conn, {.cafile = cert.certificate_pem}, "localhost"), loop);
+    testnet::run_until(loop, [&] { return server_side != nullptr; });
+    const auto info = conn->tls_info();
+    REQUIRE(info);
+    CHECK(info->protocol == rs::tls_info(*conn)->protocol);
+    CHECK(info->cipher == rs::tls_info(*conn)->cipher);
+    CHECK(info->protocol == server_side->tls_info()->protocol);
+    conn->close();
+    server_side->close();
+    server->close();
 }

@@ -72,7 +72,7 @@ struct SignalHandle {
     [[nodiscard]] explicit operator bool() const noexcept { return id != 0; }
 };
 
-class Loop : public std::enable_shared_from_this<Loop> {
+class Loop {
 public:
     Loop();
     ~Loop();

@@ -32,6 +32,7 @@
 
 #include <reactsock/promise/promise.hpp>
 #include <reactsock/stream/stream.hpp>
+#include <reactsock/tls/info.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -49,6 +50,22 @@ struct timeout_t : Event<> {};
 inline constexpr timeout_t timeout{};
 }  // namespace ev
 
+/// TCP keep-alive for Connection::set_keep_alive():
+/// `conn->set_keep_alive({.idle_seconds = 60, .interval_seconds = 10, .probe_count = 3});`
+/// Zero leaves the system's default. JSON keys are the field names.
+struct KeepAliveOptions {
+    bool enable = true;        ///< SO_KEEPALIVE
+    int idle_seconds = 0;      ///< TCP_KEEPIDLE: idle time before the first probe
+    int interval_seconds = 0;  ///< TCP_KEEPINTVL: time between probes
+    int probe_count = 0;       ///< TCP_KEEPCNT: unanswered probes before the connection fails
+
+    /// Strict: an unknown key or a wrong type is std::invalid_argument.
+    static KeepAliveOptions from_json(const nlohmann::json& json);
+};
+
+/// nlohmann::json ADL hook: `json.get<KeepAliveOptions>()`; same rules as KeepAliveOptions::from_json.
+void from_json(const nlohmann::json& json, KeepAliveOptions& out);
+
 class Connection : public DuplexStream {
 public:
     /// "tcp://127.0.0.1:8080", "tcp://[::1]:8080", "unix:///path",
@@ -59,6 +76,11 @@ public:
 
     /// True for TLS connections.
     [[nodiscard]] virtual bool is_secure() const noexcept { return false; }
+
+    /// What TLS negotiated (protocol, cipher, ALPN, peer certificate...) once
+    /// secure; std::nullopt for a plaintext connection or during a handshake.
+    /// rs::tls_info(conn) is the same call.
+    [[nodiscard]] virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
 
     /// Keeps the connection writable after the peer's end (see above).
     virtual void set_allow_half_open(bool allow) = 0;
@@ -71,10 +93,19 @@ public:
     /// TCP_NODELAY (no effect on Unix sockets). Throws reactsock::Error on failure.
     virtual void set_no_delay(bool enable) = 0;
 
-    /// SO_KEEPALIVE, and when given, the idle time before probes, the interval
-    /// between probes (seconds) and the probe count. Throws reactsock::Error.
-    virtual void set_keep_alive(bool enable, int idle_seconds = 0, int interval_seconds = 0,
-                                int probe_count = 0) = 0;
+    /// SO_KEEPALIVE, and on TCP the non-zero idle time, probe interval and
+    /// probe count. Throws std::invalid_argument for negative values,
+    /// reactsock::Error when the socket refuses or the connection is closed.
+    virtual void set_keep_alive(const KeepAliveOptions& options) = 0;
+
+    /// Deprecated (kept for one release): use set_keep_alive(KeepAliveOptions).
+    [[deprecated("use set_keep_alive(rs::KeepAliveOptions{...})")]]
+    void set_keep_alive(bool enable, int idle_seconds = 0, int interval_seconds = 0, int probe_count = 0) {
+        set_keep_alive(KeepAliveOptions{.enable = enable,
+                                        .idle_seconds = idle_seconds,
+                                        .interval_seconds = interval_seconds,
+                                        .probe_count = probe_count});
+    }
 
     /// Generic integer socket options (setsockopt/getsockopt), e.g.
     /// set_option(SOL_SOCKET, SO_SNDBUF, 1 << 20). Throw reactsock::Error.

@@ -17,7 +17,7 @@
 // One limit for several servers (a TCP and a TLS port, say): give each
 // LimitingServer the same ConnectionLimiter.
 //
-//     auto limiter = std::make_shared<rs::ConnectionLimiter>(1000, rs::ConnectionLimiter::Options{.pause_on_limit = true});
+//     auto limiter = std::make_shared<rs::ConnectionLimiter>(1000, rs::ConnectionLimiterOptions{.pause_on_limit = true});
 //     auto plain = std::make_shared<rs::LimitingServer>(tcp_server, limiter);
 //     auto secure = std::make_shared<rs::LimitingServer>(tls_server, limiter);
 //
@@ -25,7 +25,10 @@
 // pause_on_limit every one of them pauses at the limit and resumes below it.
 #pragma once
 
+#include <reactsock/socket/detail/server_decorator.hpp>
 #include <reactsock/socket/server.hpp>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -38,15 +41,25 @@ namespace reactsock {
 
 class LimitingServer;
 
+/// Options of a ConnectionLimiter or LimitingServer (also ConnectionLimiter::Options).
+struct ConnectionLimiterOptions {
+    /// At the limit, pause every server (clients wait in the kernel's
+    /// backlog) instead of closing the newcomer; resume below it.
+    bool pause_on_limit = false;
+
+    /// From {"pause_on_limit": true}. Strict: an unknown key or a wrong type
+    /// is std::invalid_argument.
+    static ConnectionLimiterOptions from_json(const nlohmann::json& json);
+};
+
+/// nlohmann::json ADL hook: `json.get<ConnectionLimiterOptions>()`; same rules as ConnectionLimiterOptions::from_json.
+void from_json(const nlohmann::json& json, ConnectionLimiterOptions& out);
+
 /// A connection count, and optionally a limit, shared by the LimitingServers
 /// given it. Held by std::shared_ptr; the servers hold it too. Loop thread only.
 class ConnectionLimiter {
 public:
-    struct Options {
-        /// At the limit, pause every server (clients wait in the kernel's
-        /// backlog) instead of closing the newcomer; resume below it.
-        bool pause_on_limit = false;
-    };
+    using Options = ConnectionLimiterOptions;
 
     /// `limit` std::nullopt: count only. A limit of 0 is std::invalid_argument.
     explicit ConnectionLimiter(std::optional<std::size_t> limit, Options options);
@@ -82,41 +95,42 @@ private:
     std::vector<LimitingServer*> servers_;  // they detach in their destructors
 };
 
-class LimitingServer final : public ServerInterface,
-                             public std::enable_shared_from_this<LimitingServer> {
+class LimitingServer final : public detail::ServerDecorator {
 public:
     /// `limit` std::nullopt: no limit (only tracking; pause_on_limit ignored).
+    /// A limit of 0 is std::invalid_argument.
     LimitingServer(std::shared_ptr<ServerInterface> server, std::optional<std::size_t> limit,
-                   bool pause_on_limit = false);
+                   ConnectionLimiterOptions options = {});
+    /// Deprecated (kept for one release): use
+    /// `LimitingServer(server, limit, {.pause_on_limit = true})`.
+    [[deprecated("use LimitingServer(server, limit, rs::ConnectionLimiterOptions{.pause_on_limit = ...})")]]
+    LimitingServer(std::shared_ptr<ServerInterface> server, std::optional<std::size_t> limit, bool pause_on_limit)
+        : LimitingServer(std::move(server), limit, ConnectionLimiterOptions{.pause_on_limit = pause_on_limit}) {}
     /// Counts against `limiter`, which other LimitingServers may share.
     LimitingServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<ConnectionLimiter> limiter);
     ~LimitingServer() override;
-    LimitingServer(const LimitingServer&) = delete;
-    LimitingServer& operator=(const LimitingServer&) = delete;
 
     /// The open connections accepted by this server, oldest first.
     [[nodiscard]] std::vector<std::shared_ptr<Connection>> connections() const;
 
-    [[nodiscard]] std::optional<std::string> address() const override;
+    /// Pauses accepting; kept apart from the limiter's pausing: the server
+    /// accepts only when neither paused it.
     void pause() override;
     void resume() override;
-    void close() override;
 
     /// The limiter this server counts against.
     [[nodiscard]] const std::shared_ptr<ConnectionLimiter>& limiter() const noexcept { return limiter_; }
 
+    // address() and close() are the wrapped server's; inner() is the wrapped server.
+
 private:
     friend class ConnectionLimiter;
-    void on_connection(const std::shared_ptr<Connection>& connection);
+    void on_connection(const std::shared_ptr<Connection>& connection) override;
     void set_limit_paused(bool paused);  // called by the limiter when its paused() changes
 
-    std::shared_ptr<ServerInterface> server_;
     std::shared_ptr<ConnectionLimiter> limiter_;
     std::uint64_t id_;
     bool manually_paused_ = false;
-    bool closed_ = false;
-    ListenerHandle connection_listener_;
-    ListenerHandle error_listener_;
 };
 
 }  // namespace reactsock

@@ -27,7 +27,8 @@
 //    No such file or directory (ENOENT)`) — certificates are loaded when the
 //    first connection needs them, and again for the next one after a failure;
 //  * `Base server does not use internal Connection class exposing stream
-//    resource` (EINVAL) for a connection reactsock did not make;
+//    resource`, a reactsock::Error(EINVAL), for a connection reactsock did
+//    not make (the same error type as SecureConnector's and start_tls's);
 //  * whatever the wrapped server reports (accept errors), unchanged.
 //
 // Constructor errors: std::invalid_argument for options that can never work
@@ -37,6 +38,7 @@
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
+#include <reactsock/socket/detail/server_decorator.hpp>
 #include <reactsock/socket/server.hpp>
 #include <reactsock/tls/options.hpp>
 
@@ -48,7 +50,7 @@
 
 namespace reactsock {
 
-class SecureServer final : public ServerInterface, public std::enable_shared_from_this<SecureServer> {
+class SecureServer final : public detail::ServerDecorator {
 public:
     SecureServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<Loop> loop = nullptr,
                  TlsOptions options = {});
@@ -56,26 +58,22 @@ public:
     SecureServer(std::shared_ptr<ServerInterface> server, std::shared_ptr<Loop> loop,
                  const nlohmann::json& options);
     ~SecureServer() override;
-    SecureServer(const SecureServer&) = delete;
-    SecureServer& operator=(const SecureServer&) = delete;
 
     /// The wrapped server's address with "tls://" for "tcp://".
     [[nodiscard]] std::optional<std::string> address() const override;
-    void pause() override;
-    void resume() override;
-    void close() override;
 
     /// Handshakes in progress.
     [[nodiscard]] std::size_t pending_handshakes() const noexcept;
 
-    [[nodiscard]] const std::shared_ptr<ServerInterface>& inner() const noexcept { return server_; }
+    // pause(), resume() are the wrapped server's; close() also aborts the
+    // handshakes in progress; inner() is the wrapped server.
 
 private:
     struct State;
-    std::shared_ptr<ServerInterface> server_;
+    void on_connection(const std::shared_ptr<Connection>& connection) override;
+    void on_close() override;
+
     std::shared_ptr<State> state_;
-    ListenerHandle connection_listener_;
-    ListenerHandle error_listener_;
 };
 
 }  // namespace reactsock

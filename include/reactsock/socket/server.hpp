@@ -24,7 +24,11 @@ struct connection_t : Event<const std::shared_ptr<Connection>&> {};
 inline constexpr connection_t connection{};
 }  // namespace ev
 
-class ServerInterface : public virtual EventEmitter {
+/// Servers are held by std::shared_ptr; weak_from_this() lets one keep
+/// itself alive while it emits (a listener may drop the last reference).
+/// A server of your own inherits this base too: do not add a second
+/// std::enable_shared_from_this.
+class ServerInterface : public virtual EventEmitter, public std::enable_shared_from_this<ServerInterface> {
 public:
     /// The address it listens on, with the real port ("tcp://127.0.0.1:41234",
     /// "unix:///tmp/s.sock", "tls://..."), or std::nullopt once closed.

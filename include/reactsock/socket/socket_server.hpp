@@ -18,6 +18,7 @@
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
+#include <reactsock/socket/detail/server_decorator.hpp>
 #include <reactsock/socket/server.hpp>
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/socket/unix_server.hpp>
@@ -48,7 +49,7 @@ struct SocketServerContext {
 /// nlohmann::json ADL hook: `json.get<SocketServerContext>()`; same rules as SocketServerContext::from_json.
 void from_json(const nlohmann::json& json, SocketServerContext& out);
 
-class SocketServer final : public ServerInterface, public std::enable_shared_from_this<SocketServer> {
+class SocketServer final : public detail::ServerDecorator {
 public:
     using Context = SocketServerContext;
 
@@ -56,22 +57,9 @@ public:
                           std::shared_ptr<Loop> loop = nullptr);
     SocketServer(std::string_view uri, const nlohmann::json& context,
                  std::shared_ptr<Loop> loop = nullptr);
-    ~SocketServer() override;
-    SocketServer(const SocketServer&) = delete;
-    SocketServer& operator=(const SocketServer&) = delete;
 
-    [[nodiscard]] std::optional<std::string> address() const override;
-    void pause() override;
-    void resume() override;
-    void close() override;
-
-    /// The server doing the work (TcpServer, UnixServer, FdServer, ...).
-    [[nodiscard]] const std::shared_ptr<ServerInterface>& inner() const noexcept { return server_; }
-
-private:
-    std::shared_ptr<ServerInterface> server_;
-    ListenerHandle connection_listener_;
-    ListenerHandle error_listener_;
+    // address(), pause(), resume(), close() are the inner server's; inner()
+    // is the server doing the work (TcpServer, UnixServer, FdServer, SecureServer).
 };
 
 }  // namespace reactsock

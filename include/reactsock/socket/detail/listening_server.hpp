@@ -14,7 +14,7 @@ namespace reactsock::detail {
 
 class Listener;
 
-class ListeningServer : public ServerInterface, public std::enable_shared_from_this<ListeningServer> {
+class ListeningServer : public ServerInterface {
 public:
     ~ListeningServer() override;
     ListeningServer(const ListeningServer&) = delete;
