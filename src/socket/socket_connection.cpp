@@ -23,15 +23,6 @@ namespace reactsock::detail {
 
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
-
-// One read buffer per thread, shared by every connection of that thread's
-// loop: data listeners get a view of it that is valid during the call only.
-char* shared_read_buffer() {
-    thread_local auto buffer = std::make_unique<char[]>(kReadBufferSize);
-    return buffer.get();
-}
-
 std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -44,17 +35,9 @@ bool would_block(int error_number) {
 
 }  // namespace
 
-std::size_t TransportSend::operator()(ReactorDescriptor& /*socket*/, std::string_view data,
-                                      asio::error_code& ec) const {
-    return owner->transport_send(data, ec);
-}
-
-bool TransportSend::refused_by_kernel() const noexcept {
-    return owner->tls_ ? owner->tls_->refused_by_kernel() : true;
-}
-
-std::size_t SocketConnection::transport_send(std::string_view data, asio::error_code& ec) {
-    return tls_ ? tls_->send(data, ec) : send_some(fd_, data, ec);
+char* SocketConnection::shared_read_buffer() {
+    thread_local auto buffer = std::make_unique<char[]>(kReadBufferSize);
+    return buffer.get();
 }
 
 std::shared_ptr<SocketConnection> SocketConnection::adopt(Loop& loop, int fd, int family, const sockaddr* peer,
@@ -295,90 +278,6 @@ void SocketConnection::close() {
     if (tls_) tls_->settle_after_close();
 }
 
-// ---- TLS ----------------------------------------------------------------------------
-
-std::optional<Error> SocketConnection::tls_unavailable() const {
-    if (closed()) return Error(EBADF, "Connection is closed (EBADF)");
-    if (tls_) return Error(EISCONN, "Connection is already secure or securing (EISCONN)");
-    if (!is_writable() || !readable_) return Error(ENOTCONN, "Connection is ending, cannot start TLS (ENOTCONN)");
-    return std::nullopt;
-}
-
-Promise<SecureResult> SocketConnection::start_tls(StartTlsParams params) {
-    if (auto error = tls_unavailable()) return reject<SecureResult>(*error);
-    const double timeout = params.timeout;
-    try {
-        tls_ = std::make_unique<TlsTransport>(*loop_, static_cast<TlsHost&>(*this), fd_, std::move(params), writer_->buffered_amount());
-    } catch (const Error& error) {
-        return reject<SecureResult>(error);
-    }
-    return tls_->start(timeout);
-}
-
-void SocketConnection::tls_established(std::string early, bool end, bool drain_armed,
-                                       std::optional<Deferred<SecureResult>> handshake) {
-    touch();
-    // The handshake may have read application data along with its last
-    // records: read before waiting on the fd.
-    maybe_readable_ = true;
-    bool drain_due = false;
-    if (!early.empty()) {
-        const bool below_limit = writer_->write(early);
-        drain_due = drain_armed && below_limit;
-    }
-    if (end) writer_->end({});
-    auto keep = keep_alive();
-    if (handshake) handshake->resolve(std::shared_ptr<Connection>(shared_this(this)));
-    if (closed()) return;
-    if (drain_due) emit(ev::drain);
-    start_reading();
-}
-
-void SocketConnection::tls_failed() {
-    remember_peer();
-    close();
-}
-
-void SocketConnection::read_secure() {
-    char* buffer = shared_read_buffer();
-    const TlsTransport::Read read = tls_->read(buffer, kReadBufferSize);
-    auto keep = keep_alive();
-    if (read.bytes > 0) {
-        touch();
-        emit(ev::data, std::string_view(buffer, read.bytes));
-        if (closed() || !readable_) return;
-        if (paused_) {
-            maybe_readable_ = true;  // resume() reads again and sees the rest
-            return;
-        }
-    }
-    if (read.last.eof) {
-        handle_eof();
-    } else if (read.last.error) {
-        fail(*read.last.error);
-    } else if (read.last.want == TlsWant::write) {
-        wait_writable_then_read();
-    } else {
-        // want_read: the socket is drained; a full buffer: maybe more.
-        maybe_readable_ = read.last.want != TlsWant::read;
-        start_reading();
-    }
-}
-
-void SocketConnection::wait_writable_then_read() {
-    // OpenSSL must send something (a key update answer) before reading on.
-    read_waiting_ = true;
-    watcher_.async_wait(ReactorDescriptor::wait_write, [self = shared_this(this)](const asio::error_code& ec) {
-        self->read_waiting_ = false;
-        if (ec == asio::error::operation_aborted || self->closed()) return;
-        self->on_readable();
-    });
-}
-
-std::optional<TlsInfo> SocketConnection::tls_info() const {
-    return tls_ ? tls_->info() : std::nullopt;
-}
-
 // ---- idle timeout ---------------------------------------------------------------
 
 void SocketConnection::touch() noexcept {
@@ -434,11 +333,6 @@ void SocketConnection::remember_peer() const {
     } else if (fd_ >= 0) {
         remote_ = remote_address_of(fd_);
     }
-}
-
-std::optional<std::string> SocketConnection::handshake_peer() const {
-    remember_peer();
-    return remote_;
 }
 
 std::optional<std::string> SocketConnection::secure_scheme(std::optional<std::string> address) const {

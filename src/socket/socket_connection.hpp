@@ -21,8 +21,10 @@
 // waiting on the fd after a TLS read, everything OpenSSL has already
 // decrypted is delivered (we read until SSL_read wants the socket again).
 // The handshake, the writes made during it and close_notify are
-// TlsTransport's (socket/tls_transport.hpp); socket options and info() are
-// in socket/socket_options.hpp.
+// TlsTransport's (socket/tls_transport.hpp); this class's side of TLS
+// (start_tls, the TlsHost callbacks, SSL_read() reads) is in
+// socket_connection_tls.cpp; socket options and info() are in
+// socket/socket_options.hpp.
 #pragma once
 
 #include <reactsock/loop/loop.hpp>
@@ -130,6 +132,11 @@ private:
     // open -> closing (close() runs; addresses still answer inside `close`
     // listeners) -> closed.
     enum class Life : std::uint8_t { open, closing, closed };
+
+    // One read buffer per thread, shared by every connection of that thread's
+    // loop: data listeners get a view of it that is valid during the call only.
+    static constexpr std::size_t kReadBufferSize = 64 * 1024;
+    static char* shared_read_buffer();
 
     [[nodiscard]] bool closed() const noexcept { return life_ != Life::open; }
     std::size_t transport_send(std::string_view data, asio::error_code& ec);

@@ -46,9 +46,13 @@ inline auto cancel_all(std::vector<std::weak_ptr<StateBase>> inputs) {
 
 }  // namespace detail
 
-/// Fulfils with every value, in input order, once all inputs fulfil
-/// (Promise<void> inputs: fulfils with nothing); rejects with the first
-/// rejection. An empty input fulfils at once.
+/// Every input's value.
+///  * Resolves with: the values in input order once all inputs fulfil
+///    (Promise<void> inputs: nothing); an empty input fulfils at once.
+///  * Rejects with: the first rejection (the other inputs are left running).
+///  * Settles: inside the settling of the last (or first rejecting) input.
+///  * cancel(): cancels every input still pending.
+///  * Threads: the inputs' loop thread.
 template <class T>
 auto all(const std::vector<Promise<T>>& promises) {
     using Out = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
@@ -87,7 +91,12 @@ auto all(const std::vector<Promise<T>>& promises) {
     return out.promise();
 }
 
-/// Settles like the first input to settle. An empty input never settles.
+/// The first input to settle.
+///  * Resolves with / rejects with: that input's value or reason; an empty
+///    input never settles.
+///  * Settles: inside the settling of that input.
+///  * cancel(): cancels every input still pending.
+///  * Threads: the inputs' loop thread.
 template <class T>
 Promise<T> race(const std::vector<Promise<T>>& promises) {
     Deferred<T> out(detail::cancel_all(detail::weak_states(promises)));
@@ -102,9 +111,13 @@ Promise<T> race(const std::vector<Promise<T>>& promises) {
     return out.promise();
 }
 
-/// Fulfils like the first input to fulfil; when all reject, rejects with an
-/// AggregateError holding every reason. An empty input rejects with
-/// std::length_error at once.
+/// The first input to fulfil.
+///  * Resolves with: that input's value.
+///  * Rejects with: an AggregateError holding every reason, in input order,
+///    when all reject; std::length_error at once for an empty input.
+///  * Settles: inside the settling of that input (or of the last rejection).
+///  * cancel(): cancels every input still pending.
+///  * Threads: the inputs' loop thread.
 template <class T>
 Promise<T> any(const std::vector<Promise<T>>& promises) {
     Deferred<T> out(detail::cancel_all(detail::weak_states(promises)));

@@ -10,9 +10,13 @@
 
 namespace reactsock {
 
-/// Fulfils after `seconds` on `loop` (default: Loop::get()).
-/// Cancelling it stops the timer and rejects with
-/// Error(ECANCELED, "Timer cancelled"). The timer keeps the loop running.
+/// A promise that fulfils after `seconds` on `loop` (default: Loop::get()).
+///  * Resolves with: nothing, once the timer fires.
+///  * Rejects with: only when cancelled (below).
+///  * Settles: inside Loop::run(), never from inside this call; the timer
+///    keeps the loop running until then.
+///  * cancel(): stops the timer and rejects with Error(ECANCELED, "Timer cancelled").
+///  * Threads: the loop's thread only.
 inline Promise<void> sleep(double seconds, std::shared_ptr<Loop> loop = nullptr) {
     if (!loop) loop = Loop::get();
     auto timer = std::make_shared<TimerHandle>();
@@ -25,9 +29,14 @@ inline Promise<void> sleep(double seconds, std::shared_ptr<Loop> loop = nullptr)
     return deferred.promise();
 }
 
-/// Settles like `input` if it settles within `seconds`; otherwise rejects with
-/// Error(ETIMEDOUT, "Timed out after <seconds> seconds") and cancels `input`.
-/// Cancelling the result cancels `input` and the timer.
+/// `input`, limited in time.
+///  * Resolves with: `input`'s value if it fulfils within `seconds`.
+///  * Rejects with: `input`'s reason, or Error(ETIMEDOUT, "Timed out after
+///    <seconds> seconds"); then `input` is cancelled.
+///  * Settles: when `input` does (at once if it already has), or when the
+///    timer fires inside Loop::run().
+///  * cancel(): cancels `input` and stops the timer.
+///  * Threads: the loop's thread only.
 template <class T>
 Promise<T> timeout(const Promise<T>& input, double seconds, std::shared_ptr<Loop> loop = nullptr) {
     if (!loop) loop = Loop::get();

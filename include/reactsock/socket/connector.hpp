@@ -75,6 +75,17 @@ public:
     explicit Connector(const Options& options = {}, std::shared_ptr<Loop> loop = nullptr);
     explicit Connector(const nlohmann::json& options, std::shared_ptr<Loop> loop = nullptr);
 
+    /// Picks the chain for the scheme of `uri` (see the top) and connects.
+    ///  * Resolves with: that chain's Connection (secure for tls://).
+    ///  * Rejects with: Error(EINVAL) `No connector available for URI scheme
+    ///    "<scheme>" (EINVAL)`, or the chain's reasons (TcpConnector,
+    ///    DnsConnector/HappyEyeballsConnector, SecureConnector,
+    ///    TimeoutConnector, UnixConnector headers).
+    ///  * Settles: at once for an unknown scheme or an invalid URI; otherwise
+    ///    as the chain does.
+    ///  * cancel(): cancels whatever stage is in progress (lookup, attempts,
+    ///    handshake, timer); every socket and query is released at once.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

@@ -25,6 +25,18 @@ namespace reactsock {
 class ConnectorInterface {
 public:
     virtual ~ConnectorInterface() = default;
+    /// The contract every connector keeps (each header adds its own URIs and messages):
+    ///  * Resolves with: an open Connection, already reading (attach listeners
+    ///    in the handler: data is never emitted before the promise settles).
+    ///  * Rejects with: std::invalid_argument for a URI this connector cannot
+    ///    use; reactsock::Error (errno condition, ReactPHP's message) for a
+    ///    failed attempt. connect() itself never throws.
+    ///  * Settles: at once for an invalid URI; otherwise usually later, inside
+    ///    Loop::run().
+    ///  * cancel(): aborts the attempt, releases its socket (and query, timer)
+    ///    at once and rejects with Error(ECONNABORTED, "... cancelled ...");
+    ///    nothing stays open. A settled promise is left as it is.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] virtual Promise<std::shared_ptr<Connection>> connect(std::string_view uri) = 0;
 };
 

@@ -29,6 +29,17 @@ class DnsConnector final : public ConnectorInterface {
 public:
     /// Throws std::invalid_argument if either is null.
     DnsConnector(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Resolver> resolver);
+    /// Resolves the host of `uri` (A only), then connects the wrapped
+    /// connector to the address with the hostname kept as ?hostname=.
+    ///  * Resolves with: the wrapped connector's Connection.
+    ///  * Rejects with: the errors listed at the top of this header.
+    ///  * Settles: at once for a URI without a host, or when the resolver
+    ///    answers at once (IP literal, localhost, cache) and the connect does
+    ///    too; otherwise later, inside Loop::run().
+    ///  * cancel(): during the lookup, cancels the query and rejects with
+    ///    `... cancelled during DNS lookup (ECONNABORTED)`; afterwards, cancels
+    ///    the wrapped attempt (its message, rewritten). Nothing stays open.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

@@ -18,6 +18,9 @@ namespace reactsock {
 class FixedUriConnector final : public ConnectorInterface {
 public:
     FixedUriConnector(std::string uri, std::shared_ptr<ConnectorInterface> connector);
+    /// The wrapped connector's connect() of the fixed URI; `uri` is ignored.
+    /// Resolves, rejects, settles and cancels as the wrapped connector does.
+    /// Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

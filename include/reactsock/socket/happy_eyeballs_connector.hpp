@@ -48,6 +48,16 @@ public:
     /// delay is negative or not finite.
     HappyEyeballsConnector(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Resolver> resolver,
                            std::shared_ptr<Loop> loop = nullptr, const Options& options = {});
+    /// Races the IPv6 and IPv4 addresses of the host of `uri` (see the top).
+    ///  * Resolves with: the first Connection made; every other attempt,
+    ///    lookup and timer is cancelled then.
+    ///  * Rejects with: the errors listed at the top of this header.
+    ///  * Settles: at once for a URI without a host; otherwise later, inside
+    ///    Loop::run() (also for an IP literal: the wrapped connector decides).
+    ///  * cancel(): cancels both lookups, every attempt and timer, and
+    ///    rejects with `... cancelled during DNS lookup (ECONNABORTED)` or
+    ///    `... cancelled (ECONNABORTED)`. Nothing stays open.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

@@ -56,6 +56,17 @@ public:
     SecureConnector(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Loop> loop,
                     const nlohmann::json& options);
 
+    /// Connects the wrapped connector, then runs the client handshake.
+    ///  * Resolves with: the Connection, now secure (tls_info() filled in).
+    ///  * Rejects with: the errors listed at the top of this header;
+    ///    reactsock::Error(EINVAL) `Base connector does not use internal
+    ///    Connection class exposing stream resource` (and the connection is
+    ///    closed) when the wrapped connector yields a Connection that
+    ///    reactsock did not make.
+    ///  * Settles: at once for an invalid URI or options; otherwise later,
+    ///    inside Loop::run().
+    ///  * cancel(): cancels the stage in progress (see the top): nothing stays open.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

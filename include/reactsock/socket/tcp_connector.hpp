@@ -50,6 +50,15 @@ public:
     explicit TcpConnector(std::shared_ptr<Loop> loop = nullptr, Options options = {});
     TcpConnector(std::shared_ptr<Loop> loop, const nlohmann::json& options);
 
+    /// Connects a TCP socket to the IP literal and port of `uri`.
+    ///  * Resolves with: the Connection (TCP_NODELAY if asked), already reading.
+    ///  * Rejects with: the errors listed at the top of this header.
+    ///  * Settles: at once for a bad URI, a failed bind, or when the kernel
+    ///    completes or refuses the connect immediately; otherwise later,
+    ///    inside Loop::run(), when the socket becomes writable.
+    ///  * cancel(): closes the socket at once and rejects with
+    ///    `Connection to tcp://... cancelled during TCP/IP handshake (ECONNABORTED)`.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

@@ -22,6 +22,15 @@ class TimeoutConnector final : public ConnectorInterface {
 public:
     TimeoutConnector(std::shared_ptr<ConnectorInterface> connector, double seconds,
                      std::shared_ptr<Loop> loop = nullptr);
+    /// The wrapped connector's connect(uri), limited in time.
+    ///  * Resolves with: the wrapped connector's Connection.
+    ///  * Rejects with: the wrapped connector's reason, or Error(ETIMEDOUT)
+    ///    `Connection to <uri> timed out after <n> seconds (ETIMEDOUT)`.
+    ///  * Settles: when the wrapped attempt does (at once if it does), or when
+    ///    the timer fires inside Loop::run().
+    ///  * cancel(): cancels the wrapped attempt and the timer; the wrapped
+    ///    attempt's cancellation is the reason. Nothing stays open.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:

@@ -22,6 +22,17 @@ class UnixConnector final : public ConnectorInterface {
 public:
     explicit UnixConnector(std::shared_ptr<Loop> loop = nullptr);
 
+    /// Connects to the Unix socket of `uri`.
+    ///  * Resolves with: the Connection; remote_address() is the URI.
+    ///  * Rejects with: std::invalid_argument for another scheme or a path too
+    ///    long for sockaddr_un; reactsock::Error `Unable to connect to unix
+    ///    domain socket "<uri>": <reason> (ENAME)` when connect() fails.
+    ///  * Settles: before connect() returns: a Unix connect completes or
+    ///    fails at once (a listener whose backlog is full is EAGAIN).
+    ///  * cancel(): nothing to do once settled; the cancellation path
+    ///    (`Connection to <uri> cancelled (ECONNABORTED)`, socket closed) is
+    ///    there for a connect that the kernel reports as in progress.
+    ///  * Threads: the loop's thread only.
     [[nodiscard]] Promise<std::shared_ptr<Connection>> connect(std::string_view uri) override;
 
 private:
