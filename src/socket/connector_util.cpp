@@ -68,17 +68,25 @@ std::string strip_hostname_query(std::string_view text) {
     return out;
 }
 
-std::exception_ptr wrap_connect_failure(const std::exception_ptr& inner, const std::string& uri) {
+std::exception_ptr reword_failure(const std::exception_ptr& error,
+                                  const std::function<std::string(std::string_view what)>& reword,
+                                  std::optional<int> other_code) {
     try {
-        std::rethrow_exception(inner);
+        std::rethrow_exception(error);
     } catch (const std::invalid_argument&) {
-        return inner;
+        return error;
     } catch (const std::system_error& e) {
-        return std::make_exception_ptr(
-            Error(e.code(), "Connection to " + uri + " failed: " + strip_hostname_query(e.what())));
+        return std::make_exception_ptr(Error(e.code(), reword(e.what())));
     } catch (...) {
-        return inner;
+        if (!other_code) return error;
+        return std::make_exception_ptr(Error(*other_code, reword(describe_exception(error))));
     }
+}
+
+std::exception_ptr wrap_connect_failure(const std::exception_ptr& inner, const std::string& uri) {
+    return reword_failure(inner, [&](std::string_view what) {
+        return "Connection to " + uri + " failed: " + strip_hostname_query(what);
+    });
 }
 
 int error_code_of(const std::exception_ptr& error) {

@@ -5,6 +5,7 @@
 #include "socket/uri.hpp"
 
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,15 @@ std::optional<NamedTarget> parse_named_target(const std::string& uri);
 
 // `text` without "?hostname=..." / "&hostname=..." parameters.
 std::string strip_hostname_query(std::string_view text);
+
+// A failure reworded for the layer that passes it on: a std::system_error
+// becomes reactsock::Error(same code, reword(what())); std::invalid_argument
+// (a bad argument, not a failure) is passed on unchanged; any other exception
+// too, unless `other_code` is given: then Error(*other_code,
+// reword(describe_exception(error))).
+std::exception_ptr reword_failure(const std::exception_ptr& error,
+                                  const std::function<std::string(std::string_view what)>& reword,
+                                  std::optional<int> other_code = std::nullopt);
 
 // "Connection to <uri> failed: <inner message without hostname queries>",
 // keeping the inner code; std::invalid_argument and non-system errors pass

@@ -1,5 +1,6 @@
 #include <reactsock/socket/secure_connector.hpp>
 
+#include "socket/connector_util.hpp"
 #include "socket/tls_upgrade.hpp"
 #include "socket/uri.hpp"
 #include "tls/context.hpp"
@@ -17,23 +18,12 @@ using Result = std::shared_ptr<Connection>;
 
 // The wrapped connector's error with "Connection to <its uri>" replaced by ours.
 std::exception_ptr rewrite_connect_error(const std::exception_ptr& error, const std::string& uri) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::invalid_argument&) {
-        return error;
-    } catch (const std::system_error& e) {
-        std::string message = e.what();
-        const std::string lead = "Connection to ";
-        if (message.rfind(lead, 0) == 0) {
-            const auto space = message.find(' ', lead.size());
-            message = lead + uri + (space == std::string::npos ? "" : message.substr(space));
-        } else {
-            message = lead + uri + " failed: " + message;
-        }
-        return std::make_exception_ptr(Error(e.code(), message));
-    } catch (...) {
-        return error;
-    }
+    return detail::reword_failure(error, [&](std::string_view what) {
+        const std::string_view lead = "Connection to ";
+        if (what.substr(0, lead.size()) != lead) return std::string(lead) + uri + " failed: " + std::string(what);
+        const auto space = what.find(' ', lead.size());
+        return std::string(lead) + uri + (space == std::string_view::npos ? "" : std::string(what.substr(space)));
+    });
 }
 
 struct Attempt {

@@ -1,5 +1,6 @@
 #include "socket/tls_upgrade.hpp"
 
+#include "socket/connector_util.hpp"
 #include "socket/socket_connection.hpp"
 
 #include <reactsock/error.hpp>
@@ -25,16 +26,9 @@ std::string label_of(const std::weak_ptr<SocketConnection>& weak, TlsRole role, 
 }
 
 std::exception_ptr with_label(const std::exception_ptr& error, const std::string& label) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::invalid_argument&) {
-        return error;
-    } catch (const std::system_error& e) {
-        return std::make_exception_ptr(Error(e.code(), label + " failed during TLS handshake: " + e.what()));
-    } catch (...) {
-        return std::make_exception_ptr(
-            Error(EPROTO, label + " failed during TLS handshake: " + describe_exception(error)));
-    }
+    return reword_failure(
+        error, [&](std::string_view what) { return label + " failed during TLS handshake: " + std::string(what); },
+        EPROTO);
 }
 
 }  // namespace
