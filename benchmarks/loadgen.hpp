@@ -1,4 +1,4 @@
-// loadgen: the echo load generator of benchmarks/echo.cpp.
+// loadgen: the echo load generator of bench_echo (benchmarks/echo/).
 //
 // One thread, non-blocking sockets on edge-triggered epoll, nothing beyond the
 // C++ standard library, Linux and (for the tls-* modes) OpenSSL's libssl,

@@ -17,11 +17,12 @@
 //
 //   bench_stream_pipe [--bytes N[K|M|G]] [--runs R] [--chunk N[K|M]]
 //   (defaults: 1G, 5, 64K; --chunk is the read chunk size of reactsock's stdin stream)
+#include "common/process.hpp"
+
 #include <reactsock/reactsock.hpp>
 
 #include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,58 +97,50 @@ void close_others(const int (&fds)[4], int keep) {
 }
 
 pid_t spawn_producer(const int (&fds)[4], int out_fd, std::size_t bytes) {
-    const pid_t pid = ::fork();
+    const pid_t pid = bench::fork_call([&] {
+        close_others(fds, out_fd);
+        static char zeros[65536];
+        std::size_t left = bytes;
+        while (left > 0) {
+            const std::size_t n = left < sizeof zeros ? left : sizeof zeros;
+            const ssize_t w = ::write(out_fd, zeros, n);
+            if (w < 0)
+                return 3;
+            left -= static_cast<std::size_t>(w);
+        }
+        return 0;
+    });
     if (pid < 0)
         die("fork");
-    if (pid > 0)
-        return pid;
-    close_others(fds, out_fd);
-    static char zeros[65536];
-    std::size_t left = bytes;
-    while (left > 0) {
-        const std::size_t n = left < sizeof zeros ? left : sizeof zeros;
-        const ssize_t w = ::write(out_fd, zeros, n);
-        if (w < 0)
-            _exit(3);
-        left -= static_cast<std::size_t>(w);
-    }
-    _exit(0);
+    return pid;
 }
 
 pid_t spawn_consumer(const int (&fds)[4], int in_fd, std::size_t bytes) {
-    const pid_t pid = ::fork();
+    const pid_t pid = bench::fork_call([&] {
+        close_others(fds, in_fd);
+        static char sink[131072];
+        std::size_t total = 0;
+        for (;;) {
+            const ssize_t n = ::read(in_fd, sink, sizeof sink);
+            if (n < 0)
+                return 3;
+            if (n == 0)
+                break;
+            total += static_cast<std::size_t>(n);
+        }
+        return total == bytes ? 0 : 4;
+    });
     if (pid < 0)
         die("fork");
-    if (pid > 0)
-        return pid;
-    close_others(fds, in_fd);
-    static char sink[131072];
-    std::size_t total = 0;
-    for (;;) {
-        const ssize_t n = ::read(in_fd, sink, sizeof sink);
-        if (n < 0)
-            _exit(3);
-        if (n == 0)
-            break;
-        total += static_cast<std::size_t>(n);
-    }
-    _exit(total == bytes ? 0 : 4);
+    return pid;
 }
 
-pid_t spawn_middle(int in_fd, int out_fd, const std::vector<std::string>& argv) {
-    const pid_t pid = ::fork();
-    if (pid < 0)
-        die("fork");
-    if (pid > 0)
-        return pid;
-    ::dup2(in_fd, STDIN_FILENO);
-    ::dup2(out_fd, STDOUT_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    _exit(127);
+// Waits for `pid`; true if it exited with status 0.
+bool exited_cleanly(pid_t pid, rusage* usage = nullptr) {
+    const std::optional<int> status = bench::wait_for(pid, usage);
+    if (!status)
+        die("wait4");
+    return bench::describe_status(*status).empty();
 }
 
 struct Result {
@@ -163,26 +157,21 @@ Result run_once(const std::vector<std::string>& middle, std::size_t bytes) {
     const auto start = std::chrono::steady_clock::now();
     const pid_t producer = spawn_producer(fds, a[1], bytes);
     const pid_t consumer = spawn_consumer(fds, b[0], bytes);
-    const pid_t mid = spawn_middle(a[0], b[1], middle);  // exec: O_CLOEXEC closes the rest
+    // exec: O_CLOEXEC closes the rest
+    const pid_t mid = bench::spawn(middle, {.stdin_fd = a[0], .stdout_fd = b[1]});
+    if (mid < 0)
+        die("fork");
     for (int fd : fds)
         ::close(fd);
 
     Result result;
-    int status = 0;
     rusage usage{};
-    bool ok = true;
-    if (::wait4(mid, &status, 0, &usage) != mid)
-        die("wait4");
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    bool ok = exited_cleanly(mid, &usage);
     result.max_rss_kib = usage.ru_maxrss;
-    if (::waitpid(consumer, &status, 0) != consumer)
-        die("waitpid");
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    ok = exited_cleanly(consumer) && ok;
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (::waitpid(producer, &status, 0) != producer)
-        die("waitpid");
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    ok = exited_cleanly(producer) && ok;
     result.ok = ok;
     return result;
 }
@@ -241,11 +230,9 @@ int main(int argc, char** argv) {
         }
     }
 
-    char self[4096];
-    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
+    const std::string self = bench::self_exe();
+    if (self.empty())
         die("readlink /proc/self/exe");
-    self[len] = '\0';
 
     struct Middle {
         const char* name;

@@ -1,4 +1,4 @@
-// node_echo: the Node.js baseline of benchmarks/echo.cpp — Node's net module,
+// node_echo: the Node.js baseline of bench_echo (benchmarks/echo/) — Node's net module,
 // written the idiomatic way: socket.pipe(socket) (echo with backpressure).
 //
 //   node node_echo.js [host:port]      (default 127.0.0.1:0; "tcp://" prefix allowed)

@@ -1,4 +1,4 @@
-// node_tls_echo: the Node.js baseline of benchmarks/echo.cpp's TLS scenarios —
+// node_tls_echo: the Node.js baseline of bench_echo's TLS scenarios —
 // Node's tls module, written the idiomatic way: socket.pipe(socket) (echo with
 // backpressure) on every secure connection.
 //
