@@ -1,5 +1,5 @@
 // examples/echo-server.cpp serving tls:// (SocketServer → SecureServer), driven by openssl s_client.
-#include "peers.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 

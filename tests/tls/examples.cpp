@@ -4,11 +4,11 @@
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/tls/certificate.hpp>
 
-#include "peers.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/serve.hpp"
 #include "support/tls_certs.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
