@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -122,4 +124,29 @@ TEST_CASE("HappyEyeballs: every attempt fails; no address at all; cancelled duri
     CHECK(code == ECONNABORTED);
     loop->run();  // nothing left behind
     CHECK(loop->timer_count() == 0);
+}
+
+TEST_CASE("HappyEyeballs: an IP literal is connected directly, with no lookup; invalid arguments") {
+    auto loop = std::make_shared<rs::Loop>();
+    testdns::SilentNameserver silent;  // a query would go unanswered
+    auto server = std::make_shared<rs::TcpServer>("127.0.0.1:0", loop);
+    const auto port = std::to_string(testnet::port_of(*server->address()));
+    auto recording = std::make_shared<RecordingConnector>(loop);
+    auto resolver = resolver_for(loop, silent.nameserver());
+    rs::HappyEyeballsConnector connector(recording, resolver, loop);
+    auto conn = rs::await(connector.connect("127.0.0.1:" + port), loop);
+    CHECK(conn->remote_address() == "tcp://127.0.0.1:" + port);
+    CHECK(recording->uris == std::vector<std::string>{"127.0.0.1:" + port});  // handed down as given
+    CHECK_FALSE(silent.received_query());
+    CHECK(loop->timer_count() == 0);
+    conn->close();
+
+    CHECK(rejection_of(connector.connect("tcp://:80"), loop) == "Given URI \"tcp://:80\" is invalid (EINVAL)");
+    CHECK_THROWS_AS(rs::HappyEyeballsConnector(nullptr, resolver, loop), std::invalid_argument);
+    CHECK_THROWS_AS(rs::HappyEyeballsConnector(recording, nullptr, loop), std::invalid_argument);
+    CHECK_THROWS_AS(rs::HappyEyeballsConnector(recording, resolver, loop, {.resolution_delay = -1}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(rs::HappyEyeballsConnector(recording, resolver, loop,
+                                               {.connection_attempt_delay = std::numeric_limits<double>::infinity()}),
+                    std::invalid_argument);
 }
