@@ -1,14 +1,13 @@
 #include <reactsock/socket/connector.hpp>
 
 #include <reactsock/promise/await.hpp>
-#include <reactsock/socket/fixed_uri_connector.hpp>
 #include <reactsock/socket/tcp_server.hpp>
-#include <reactsock/socket/timeout_connector.hpp>
-#include <reactsock/socket/unix_connector.hpp>
 #include <reactsock/socket/unix_server.hpp>
 
 #include "support/dnsmasq.hpp"
 #include "support/net.hpp"
+#include "support/tls_certs.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -21,47 +20,6 @@ namespace rs = reactsock;
 
 using testnet::BlackHole;
 using testnet::rejection_of;
-
-TEST_CASE("TimeoutConnector: timed out, with ReactPHP's message, and the attempt's socket closed") {
-    auto loop = std::make_shared<rs::Loop>();
-    BlackHole hole;
-    rs::TimeoutConnector connector(std::make_shared<rs::TcpConnector>(loop), 0.05, loop);
-    const int fds_before = testnet::open_fds();
-    const std::string uri = "127.0.0.1:" + std::to_string(hole.port);
-    int code = 0;
-    CHECK(rejection_of(connector.connect(uri), loop, &code) == "Connection to " + uri + " timed out after 0.05 seconds (ETIMEDOUT)");
-    CHECK(code == ETIMEDOUT);
-    CHECK(testnet::open_fds() == fds_before);
-    CHECK(loop->timer_count() == 0);
-}
-
-TEST_CASE("TimeoutConnector: an attempt settled at once needs no timer; cancel cancels the attempt") {
-    auto loop = std::make_shared<rs::Loop>();
-    rs::TimeoutConnector unix_connector(std::make_shared<rs::UnixConnector>(loop), 10, loop);
-    auto failed = unix_connector.connect("unix://" + testnet::temp_socket_path("none"));
-    CHECK(failed.is_rejected());
-    CHECK(loop->timer_count() == 0);
-    failed.otherwise([](std::exception_ptr) { return std::shared_ptr<rs::Connection>(); });
-
-    BlackHole hole;
-    rs::TimeoutConnector connector(std::make_shared<rs::TcpConnector>(loop), 10, loop);
-    const std::string uri = "tcp://127.0.0.1:" + std::to_string(hole.port);
-    auto pending = connector.connect(uri);
-    CHECK(loop->timer_count() == 1);
-    pending.cancel();
-    CHECK(rejection_of(pending, loop) == "Connection to " + uri + " cancelled during TCP/IP handshake (ECONNABORTED)");
-    CHECK(loop->timer_count() == 0);
-    CHECK_THROWS_AS(rs::TimeoutConnector(nullptr, 1), std::invalid_argument);
-    CHECK_THROWS_AS(rs::TimeoutConnector(std::make_shared<rs::TcpConnector>(loop), -1, loop), std::invalid_argument);
-}
-
-TEST_CASE("FixedUriConnector always connects to its URI") {
-    auto loop = std::make_shared<rs::Loop>();
-    auto server = std::make_shared<rs::TcpServer>("127.0.0.1:0", loop);
-    rs::FixedUriConnector connector(*server->address(), std::make_shared<rs::TcpConnector>(loop));
-    auto conn = rs::await(connector.connect("ignored.example:1"), loop);
-    CHECK(conn->remote_address() == server->address());
-}
 
 TEST_CASE("Connector: tcp with DNS from a local nameserver, unix, and schemes switched off") {
     auto loop = std::make_shared<rs::Loop>();
@@ -118,4 +76,47 @@ TEST_CASE("Connector options: JSON with an unknown key or a wrong type is refuse
     const auto options = nlohmann::json{{"happy_eyeballs", false}, {"timeout", true}}.get<rs::Connector::Options>();
     CHECK_FALSE(options.happy_eyeballs);
     CHECK(options.timeout == 60.0);
+}
+
+// ---- tls:// against openssl s_server ------------------------------------------
+
+TEST_CASE("Connector connects tls://localhost through its DNS layer and verifies the peer") {
+    auto loop = std::make_shared<rs::Loop>();
+    testtls::SServer peer({});
+    // "localhost" is answered by the resolver itself: no query leaves the process.
+    rs::Connector connector(nlohmann::json{{"tls", {{"cafile", testtls::certs().ca}}}, {"timeout", 10}}, loop);
+    auto conn = rs::await(connector.connect("tls://localhost:" + std::to_string(peer.port())), loop);
+    CHECK(conn->is_secure());
+    CHECK(conn->remote_address()->rfind("tls://", 0) == 0);
+    std::string received;
+    conn->on(rs::ev::data, [&](std::string_view chunk) { received.append(chunk); });
+    conn->write("hello over tls\n");
+    CHECK(peer.process().read_line(30) == "hello over tls");
+    peer.process().write_stdin("back\n");
+    testnet::run_until(loop, [&] { return received == "back\n"; });
+    conn->close();
+}
+
+TEST_CASE("Connector tls:// verifies by default, and tls can be switched off") {
+    auto loop = std::make_shared<rs::Loop>();
+    testtls::SServer peer({});
+    rs::Connector strict(nlohmann::json{{"dns", false}}, loop);  // system CA store: our test CA is unknown
+    const std::string uri = "tls://127.0.0.1:" + std::to_string(peer.port()) + "?hostname=localhost";
+    try {
+        rs::await(strict.connect(uri), loop);
+        FAIL("an unknown CA must fail verification");
+    } catch (const std::system_error& e) {
+        CHECK(std::string(e.what()).rfind("Connection to " + uri + " failed during TLS handshake: ", 0) == 0);
+        CHECK(std::string(e.what()).find("certificate verify failed") != std::string::npos);
+    }
+    rs::Connector no_tls(nlohmann::json{{"tls", false}}, loop);
+    try {
+        rs::await(no_tls.connect(uri), loop);
+        FAIL("tls:// is switched off");
+    } catch (const std::system_error& e) {
+        CHECK(e.code().value() == EINVAL);
+        CHECK(std::string(e.what()) == "No connector available for URI scheme \"tls\" (EINVAL)");
+    }
+    CHECK_THROWS_WITH_AS(rs::Connector(nlohmann::json{{"tls", {{"verify_peers", false}}}}, loop),
+                         "Unknown TLS option \"verify_peers\"", std::invalid_argument);
 }

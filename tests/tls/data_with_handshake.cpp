@@ -30,9 +30,9 @@
 #include <reactsock/socket/tcp_connector.hpp>
 #include <reactsock/socket/tcp_server.hpp>
 
-#include "peers.hpp"
 #include "support/net.hpp"
 #include "support/tls_certs.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 

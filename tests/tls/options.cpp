@@ -13,7 +13,7 @@
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/tls/info.hpp>
 
-#include "peers.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// Test support for tests/tls: openssl s_server / s_client as real peers on loopback.
+// TLS test support: openssl s_server / s_client as real peers on loopback.
 #pragma once
 
 #include "support/net.hpp"

@@ -7,8 +7,8 @@
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/tls/certificate.hpp>
 
-#include "peers.hpp"
 #include "support/foreign.hpp"
+#include "support/tls_peers.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
