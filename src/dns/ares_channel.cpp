@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 static_assert(std::is_same_v<ares_socket_t, int>, "c-ares sockets are file descriptors here");
 
@@ -144,7 +144,7 @@ struct AresChannel::QueryContext {
 };
 
 std::shared_ptr<AresChannel> AresChannel::create(std::shared_ptr<Loop> loop,
-                                                 const ChannelOptions& options) {
+                                                 const AresChannelOptions& options) {
     init_library_once();
     auto channel = std::make_shared<AresChannel>(Passkey{}, std::move(loop));
     channel->init(options);
@@ -157,7 +157,7 @@ AresChannel::~AresChannel() {
     close();
 }
 
-void AresChannel::init(const ChannelOptions& options) {
+void AresChannel::init(const AresChannelOptions& options) {
     ares_options opts{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_RESOLVCONF;
     opts.sock_state_cb = &AresChannel::on_socket_state;
@@ -421,4 +421,4 @@ void AresChannel::release_all_watches() {
     }
 }
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

@@ -95,10 +95,10 @@ void from_json(const nlohmann::json& json, Resolver::Config& config) {
     config = Resolver::Config::from_json(json);
 }
 
-namespace dns_detail {
+namespace detail {
 
-ChannelOptions make_channel_options(const Resolver::Config& config) {
-    ChannelOptions options;
+AresChannelOptions make_channel_options(const Resolver::Config& config) {
+    AresChannelOptions options;
     bool any_udp = false;
     for (const std::string& text : config.nameservers) {
         auto server = parse_nameserver(text);
@@ -137,6 +137,6 @@ ChannelOptions make_channel_options(const Resolver::Config& config) {
     return options;
 }
 
-}  // namespace dns_detail
+}  // namespace detail
 
 }  // namespace reactsock

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 namespace {
 
@@ -75,8 +75,8 @@ HostsFile HostsFile::parse(std::string_view contents) {
             continue;
         }
         for (std::size_t i = 1; i < fields.size(); ++i) {
-            auto& list = v6 ? hosts.entries_[to_lower(strip_dot(fields[i]))].v6
-                            : hosts.entries_[to_lower(strip_dot(fields[i]))].v4;
+            auto& list = v6 ? hosts.entries_[ascii_lower(strip_dot(fields[i]))].v6
+                            : hosts.entries_[ascii_lower(strip_dot(fields[i]))].v4;
             if (std::find(list.begin(), list.end(), address) == list.end())
                 list.push_back(address);
         }
@@ -87,11 +87,11 @@ HostsFile HostsFile::parse(std::string_view contents) {
 }
 
 const std::vector<std::string>* HostsFile::find(std::string_view name, bool v6) const {
-    const auto it = entries_.find(to_lower(strip_dot(name)));
+    const auto it = entries_.find(ascii_lower(strip_dot(name)));
     if (it == entries_.end())
         return nullptr;
     const auto& list = v6 ? it->second.v6 : it->second.v4;
     return list.empty() ? nullptr : &list;
 }
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail
