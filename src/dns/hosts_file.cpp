@@ -1,10 +1,7 @@
 #include "dns/hosts_file.hpp"
 
+#include "address.hpp"
 #include "dns/answer.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <fstream>
@@ -65,15 +62,10 @@ HostsFile HostsFile::parse(std::string_view contents) {
         std::string address(fields[0]);
         if (const auto zone = address.find('%'); zone != std::string::npos)
             address.resize(zone);
-        unsigned char buffer[16];
-        bool v6 = false;
-        if (inet_pton(AF_INET, address.c_str(), buffer) == 1) {
-            v6 = false;
-        } else if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) {
-            v6 = true;
-        } else {
+        const auto ip = parse_ip(address, ScopeId::rejected);
+        if (!ip)
             continue;
-        }
+        const bool v6 = ip->is_v6();
         for (std::size_t i = 1; i < fields.size(); ++i) {
             auto& list = v6 ? hosts.entries_[ascii_lower(strip_dot(fields[i]))].v6
                             : hosts.entries_[ascii_lower(strip_dot(fields[i]))].v4;

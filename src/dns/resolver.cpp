@@ -1,5 +1,6 @@
 #include <reactsock/dns/resolver.hpp>
 
+#include "address.hpp"
 #include "dns/answer.hpp"
 #include "dns/ares_channel.hpp"
 #include "dns/cache.hpp"
@@ -7,10 +8,6 @@
 #include "dns/hosts_file.hpp"
 
 #include <reactsock/error.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 
@@ -81,14 +78,10 @@ bool valid_name(std::string_view name) {
 enum class Literal { none, v4, v6 };
 
 Literal ip_literal(const std::string& host) {
-    if (host.find('\0') != std::string::npos)
+    const auto ip = detail::parse_ip(host, detail::ScopeId::rejected);
+    if (!ip)
         return Literal::none;
-    unsigned char buffer[16];
-    if (inet_pton(AF_INET, host.c_str(), buffer) == 1)
-        return Literal::v4;
-    if (inet_pton(AF_INET6, host.c_str(), buffer) == 1)
-        return Literal::v6;
-    return Literal::none;
+    return ip->is_v4() ? Literal::v4 : Literal::v6;
 }
 
 // RFC 6761 §6.3: localhost and every name below it are the loopback host.
