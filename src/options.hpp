@@ -1,5 +1,12 @@
-// Private: reading options structs from nlohmann::json, strictly. An unknown
-// key or a value of the wrong type is a std::invalid_argument naming it.
+// src/options.hpp — private: the one reader of options structs from
+// nlohmann::json, below every layer (socket, TLS, DNS and stream options all
+// use it). The rules, the same for every struct:
+//  * the JSON is an object (or null: all defaults);
+//  * an unknown key is std::invalid_argument `Unknown <owner> option "<key>"`;
+//  * a value of the wrong type or out of range is std::invalid_argument
+//    `<owner> option "<key>" must be <expected>`;
+//  * nothing is converted silently: 1 is not true, "1" is not 1, 1.5 is not an
+//    integer; null is a value of the wrong type unless Rules::null_unsets says so.
 #pragma once
 
 #include <reactsock/error.hpp>
@@ -7,12 +14,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace reactsock::detail {
 
@@ -24,15 +34,27 @@ public:
         }
     }
 
-    // Reads `key` into `field` if present (bool, integers, double, string,
-    // std::optional of those). Returns whether the key was present.
+    // How read() treats one key beyond its field's type.
+    struct Rules {
+        // What the error says the value must be; by default named after the
+        // field's type ("an integer", "a string", ...), also for range errors.
+        const char* expected = nullptr;
+        // std::optional fields: JSON null resets the field to std::nullopt.
+        bool null_unsets = false;
+        // std::vector<std::string> fields: a lone string reads as a list of one.
+        bool string_is_list = false;
+    };
+
+    // Reads `key` into `field` if present (bool, integers, floating point,
+    // std::string, std::vector<std::string>, std::optional of those).
+    // Returns whether the key was present.
     template <class T>
-    bool read(const char* key, T& field) {
+    bool read(const char* key, T& field, Rules rules = {}) {
         seen_.insert(key);
         if (!json_.is_object()) return false;
         const auto it = json_.find(key);
         if (it == json_.end()) return false;
-        assign(key, *it, field);
+        assign(key, *it, field, rules);
         return true;
     }
 
@@ -60,43 +82,69 @@ public:
 
 private:
     template <class T>
-    void assign(const char* key, const nlohmann::json& value, T& field) {
+    void assign(const char* key, const nlohmann::json& value, T& field, const Rules& rules) {
+        // The error text: the caller's, else the one for this type.
+        const auto fail = [&](const char* by_type) {
+            wrong_type(key, rules.expected ? rules.expected : by_type);
+        };
         if constexpr (std::is_same_v<T, bool>) {
-            if (!value.is_boolean()) wrong_type(key, "true or false");
+            if (!value.is_boolean()) fail("true or false");
             field = value.get<bool>();
         } else if constexpr (std::is_integral_v<T>) {
-            if (!value.is_number_integer()) wrong_type(key, "an integer");
+            if (!value.is_number_integer()) fail("an integer");
             if constexpr (std::is_unsigned_v<T>) {
                 if (value.is_number_unsigned()) {
                     const auto v = value.get<std::uint64_t>();
-                    if (v > std::numeric_limits<T>::max()) wrong_type(key, "a smaller integer");
+                    if (v > std::numeric_limits<T>::max()) fail("a smaller integer");
                     field = static_cast<T>(v);
                 } else {
                     const auto v = value.get<std::int64_t>();
-                    if (v < 0) wrong_type(key, "a non-negative integer");
+                    if (v < 0) fail("a non-negative integer");
                     field = static_cast<T>(v);
                 }
             } else {
                 const auto v = value.get<std::int64_t>();
                 if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
-                    wrong_type(key, "an integer in range");
+                    fail("an integer in range");
                 }
                 field = static_cast<T>(v);
             }
         } else if constexpr (std::is_floating_point_v<T>) {
-            if (!value.is_number()) wrong_type(key, "a number");
+            if (!value.is_number()) fail("a number");
             field = value.get<T>();
-            if (!std::isfinite(field)) wrong_type(key, "a finite number");
+            if (!std::isfinite(field)) fail("a finite number");
         } else if constexpr (std::is_same_v<T, std::string>) {
-            if (!value.is_string()) wrong_type(key, "a string");
+            if (!value.is_string()) fail("a string");
             field = value.get<std::string>();
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            if (rules.string_is_list && value.is_string()) {
+                field = {value.get<std::string>()};
+                return;
+            }
+            const char* by_type = rules.string_is_list ? "a string or an array of strings" : "an array of strings";
+            if (!value.is_array()) fail(by_type);
+            std::vector<std::string> items;
+            for (const auto& item : value) {
+                if (!item.is_string()) fail(by_type);
+                items.push_back(item.get<std::string>());
+            }
+            field = std::move(items);
         } else {
-            // std::optional<U>
+            static_assert(IsOptional<T>::value, "JsonOptions::read: unsupported field type");
+            if (rules.null_unsets && value.is_null()) {
+                field.reset();
+                return;
+            }
             typename T::value_type inner{};
-            assign(key, value, inner);
+            assign(key, value, inner, rules);
             field = std::move(inner);
         }
     }
+
+    template <class T>
+    struct IsOptional : std::false_type {};
+    template <class U>
+    struct IsOptional<std::optional<U>> : std::true_type {};
 
     const nlohmann::json& json_;
     std::string owner_;

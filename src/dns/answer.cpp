@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <memory>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 namespace {
 
@@ -62,7 +62,7 @@ std::optional<std::string> name_in_rdata(const std::vector<unsigned char>& messa
 
 // Appends the value of `record` to `answer`; false if its data is malformed.
 bool decode(const std::vector<unsigned char>& message, const Record& record, RecordType type,
-            Answer& answer) {
+            DnsAnswer& answer) {
     const unsigned char* data = message.data() + record.rdata;
     switch (type) {
         case RecordType::A:
@@ -121,7 +121,7 @@ bool decode(const std::vector<unsigned char>& message, const Record& record, Rec
 
 }  // namespace
 
-std::string to_lower(std::string_view text) {
+std::string ascii_lower(std::string_view text) {
     std::string out(text);
     for (char& c : out) {
         if (c >= 'A' && c <= 'Z')
@@ -130,7 +130,8 @@ std::string to_lower(std::string_view text) {
     return out;
 }
 
-std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, RecordType type) {
+std::optional<DnsAnswer> parse_dns_answer(const std::vector<unsigned char>& message,
+                                          RecordType type) {
     if (message.size() < kHeaderSize)
         return std::nullopt;
     const std::uint16_t questions = read16(message.data() + 4);
@@ -149,7 +150,7 @@ std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, Re
         if (at > message.size())
             return std::nullopt;
         if (i == 0)
-            question = to_lower(*name);
+            question = ascii_lower(*name);
     }
 
     std::vector<Record> records;
@@ -163,7 +164,7 @@ std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, Re
         if (at + 10 > message.size())
             return std::nullopt;
         Record record;
-        record.owner = to_lower(*owner);
+        record.owner = ascii_lower(*owner);
         record.type = read16(message.data() + at);
         record.klass = read16(message.data() + at + 2);
         record.ttl = read32(message.data() + at + 4);
@@ -177,7 +178,7 @@ std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, Re
         records.push_back(std::move(record));
     }
 
-    Answer answer;
+    DnsAnswer answer;
     std::uint32_t ttl = 0xffffffffu;
     std::string current = question;
     const auto wanted = static_cast<std::uint16_t>(type);
@@ -206,9 +207,9 @@ std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, Re
         if (!target)
             return std::nullopt;
         ttl = std::min(ttl, alias->ttl);
-        current = to_lower(*target);
+        current = ascii_lower(*target);
     }
-    return Answer{};  // NODATA
+    return DnsAnswer{};  // NODATA
 }
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 /// The values found for one (name, type); exactly one of the vectors is used,
 /// chosen by the type. `ttl` is the smallest TTL of the records involved
 /// (CNAMEs followed included), 0 for local answers.
-struct Answer {
+struct DnsAnswer {
     std::vector<std::string> values;  // A, AAAA: addresses; CNAME: target names
     std::vector<MxRecord> mx;
     std::vector<TxtRecord> txt;
@@ -28,11 +28,12 @@ struct Answer {
 
 /// Reads the records of `type` for the question's name out of the DNS reply
 /// `message`, following CNAME chains in the answer section (up to 16 links),
-/// as ReactPHP's resolveAll() does. An empty Answer means NODATA; nullopt
+/// as ReactPHP's resolveAll() does. An empty DnsAnswer means NODATA; nullopt
 /// means the message is malformed.
-std::optional<Answer> parse_answer(const std::vector<unsigned char>& message, RecordType type);
+std::optional<DnsAnswer> parse_dns_answer(const std::vector<unsigned char>& message,
+                                          RecordType type);
 
 /// ASCII lower case (DNS names compare case-insensitively).
-std::string to_lower(std::string_view text);
+std::string ascii_lower(std::string_view text);
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

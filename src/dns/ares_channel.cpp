@@ -1,5 +1,7 @@
 #include "dns/ares_channel.hpp"
 
+#include "address.hpp"
+
 #include <reactsock/error.hpp>
 
 #include <ares.h>
@@ -11,14 +13,14 @@
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 
+#include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
 #include <utility>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 static_assert(std::is_same_v<ares_socket_t, int>, "c-ares sockets are file descriptors here");
 
@@ -68,28 +70,6 @@ QueryStatus map_status(int status) {
     }
 }
 
-bool parse_port(std::string_view text, std::uint16_t& port) {
-    if (text.empty() || text.size() > 5)
-        return false;
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
-        return false;
-    }
-    port = static_cast<std::uint16_t>(value);
-    return true;
-}
-
-bool parse_ip(std::string_view text, int family, Nameserver& out) {
-    if (text.empty() || text.size() >= INET6_ADDRSTRLEN)
-        return false;
-    const std::string copy(text);
-    if (inet_pton(family, copy.c_str(), out.address.data()) != 1)
-        return false;
-    out.family = family;
-    return true;
-}
-
 }  // namespace
 
 std::optional<Nameserver> parse_nameserver(std::string_view text) {
@@ -100,30 +80,22 @@ std::optional<Nameserver> parse_nameserver(std::string_view text) {
         text.remove_prefix(6);
         server.tcp = true;
     }
-    if (text.starts_with('[')) {
-        const auto close = text.find(']');
-        if (close == std::string_view::npos)
-            return std::nullopt;
-        if (!parse_ip(text.substr(1, close - 1), AF_INET6, server))
-            return std::nullopt;
-        const std::string_view rest = text.substr(close + 1);
-        if (!rest.empty() && !(rest.starts_with(':') && parse_port(rest.substr(1), server.port))) {
-            return std::nullopt;
-        }
-        return server;
-    }
-    const auto first_colon = text.find(':');
-    if (first_colon == std::string_view::npos) {
-        if (!parse_ip(text, AF_INET, server))
-            return std::nullopt;
-    } else if (text.find(':', first_colon + 1) == std::string_view::npos) {
-        if (!parse_ip(text.substr(0, first_colon), AF_INET, server))
-            return std::nullopt;
-        if (!parse_port(text.substr(first_colon + 1), server.port))
-            return std::nullopt;
-    } else if (!parse_ip(text, AF_INET6, server)) {  // bare IPv6, no port
+    const auto host_port = split_host_port(text);
+    if (!host_port)
         return std::nullopt;
+    const auto ip = parse_ip(host_port->host, ScopeId::rejected);
+    if (!ip || (host_port->bracketed && !ip->is_v6()) || host_port->port == 0)
+        return std::nullopt;
+    if (ip->is_v4()) {
+        const auto bytes = ip->to_v4().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), server.address.begin());
+        server.family = AF_INET;
+    } else {
+        const auto bytes = ip->to_v6().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), server.address.begin());
+        server.family = AF_INET6;
     }
+    server.port = host_port->port.value_or(53);
     return server;
 }
 
@@ -144,7 +116,7 @@ struct AresChannel::QueryContext {
 };
 
 std::shared_ptr<AresChannel> AresChannel::create(std::shared_ptr<Loop> loop,
-                                                 const ChannelOptions& options) {
+                                                 const AresChannelOptions& options) {
     init_library_once();
     auto channel = std::make_shared<AresChannel>(Passkey{}, std::move(loop));
     channel->init(options);
@@ -157,7 +129,7 @@ AresChannel::~AresChannel() {
     close();
 }
 
-void AresChannel::init(const ChannelOptions& options) {
+void AresChannel::init(const AresChannelOptions& options) {
     ares_options opts{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_RESOLVCONF;
     opts.sock_state_cb = &AresChannel::on_socket_state;
@@ -421,4 +393,4 @@ void AresChannel::release_all_watches() {
     }
 }
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 /// A parsed nameserver address.
 struct Nameserver {
@@ -42,7 +42,7 @@ struct Nameserver {
 /// tcp:// prefix; nullopt if it is not one of those.
 std::optional<Nameserver> parse_nameserver(std::string_view text);
 
-struct ChannelOptions {
+struct AresChannelOptions {
     std::vector<Nameserver> nameservers;  // empty: resolv_conf's
     bool tcp_only = false;
     std::optional<std::vector<std::string>> search;
@@ -79,7 +79,7 @@ class AresChannel : public std::enable_shared_from_this<AresChannel> {
 public:
     /// Throws reactsock::Error if c-ares cannot be initialised.
     static std::shared_ptr<AresChannel> create(std::shared_ptr<Loop> loop,
-                                               const ChannelOptions& options);
+                                               const AresChannelOptions& options);
     AresChannel(Passkey, std::shared_ptr<Loop> loop);
     ~AresChannel();
     AresChannel(const AresChannel&) = delete;
@@ -102,7 +102,7 @@ private:
     struct Watch;
     struct QueryContext;
 
-    void init(const ChannelOptions& options);
+    void init(const AresChannelOptions& options);
     static void on_socket_state(void* data, int fd, int readable, int writable);
     static void on_query_done(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
     void socket_state(int fd, bool readable, bool writable);
@@ -133,4 +133,4 @@ private:
     TimerHandle timer_;
 };
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 /// Answers by key until their TTL runs out; at most `capacity` of them, the
 /// least recently used evicted first. ReactPHP's CachingExecutor over
@@ -22,7 +22,7 @@ public:
     explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
 
     /// The live answer for `key`, or nullptr (an expired one is dropped).
-    const Answer* find(const std::string& key, Clock::time_point now) {
+    const DnsAnswer* find(const std::string& key, Clock::time_point now) {
         const auto it = index_.find(key);
         if (it == index_.end())
             return nullptr;
@@ -36,7 +36,7 @@ public:
     }
 
     /// Keeps `answer` for `answer.ttl` seconds from `now` (not at all for 0).
-    void store(const std::string& key, Answer answer, Clock::time_point now) {
+    void store(const std::string& key, DnsAnswer answer, Clock::time_point now) {
         if (answer.ttl == 0 || capacity_ == 0)
             return;
         const auto expires = now + std::chrono::seconds(answer.ttl);
@@ -59,7 +59,7 @@ public:
 private:
     struct Entry {
         std::string key;
-        Answer answer;
+        DnsAnswer answer;
         Clock::time_point expires;
     };
     std::size_t capacity_;
@@ -67,4 +67,4 @@ private:
     std::unordered_map<std::string, std::list<Entry>::iterator> index_;
 };
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

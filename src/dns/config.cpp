@@ -1,93 +1,37 @@
 #include "dns/config.hpp"
 
+#include "options.hpp"
+
 #include <reactsock/error.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace reactsock {
 
-namespace {
-
-[[noreturn]] void bad_value(const std::string& key, const char* expected) {
-    throw std::invalid_argument("DNS config option \"" + escape_for_message(key) + "\" must be " + expected);
-}
-
-std::vector<std::string> string_list(const nlohmann::json& value, const std::string& key) {
-    if (value.is_string())
-        return {value.get<std::string>()};
-    if (!value.is_array())
-        bad_value(key, "a string or an array of strings");
-    std::vector<std::string> out;
-    for (const auto& item : value) {
-        if (!item.is_string())
-            bad_value(key, "a string or an array of strings");
-        out.push_back(item.get<std::string>());
-    }
-    return out;
-}
-
-int integer(const nlohmann::json& value, const std::string& key) {
-    if (!value.is_number_integer())
-        bad_value(key, "an integer");
-    const auto number = value.get<long long>();
-    if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max()) {
-        bad_value(key, "an integer");
-    }
-    return static_cast<int>(number);
-}
-
-}  // namespace
-
 Resolver::Config Resolver::Config::from_json(const nlohmann::json& json) {
     Config config;
-    if (json.is_null())
-        return config;
     if (json.is_string()) {
         config.nameservers.push_back(json.get<std::string>());
         return config;
     }
-    if (!json.is_object()) {
+    if (!json.is_object() && !json.is_null()) {
         throw std::invalid_argument(
             "DNS config must be a JSON object, a nameserver string or null");
     }
-    for (const auto& [key, value] : json.items()) {
-        if (key == "nameservers") {
-            config.nameservers = string_list(value, key);
-        } else if (key == "search") {
-            if (value.is_null()) {
-                config.search.reset();
-            } else {
-                config.search = string_list(value, key);
-            }
-        } else if (key == "ndots") {
-            if (value.is_null()) {
-                config.ndots.reset();
-            } else {
-                config.ndots = integer(value, key);
-            }
-        } else if (key == "timeout") {
-            if (!value.is_number())
-                bad_value(key, "a number of seconds");
-            config.timeout = value.get<double>();
-        } else if (key == "attempts") {
-            config.attempts = integer(value, key);
-        } else if (key == "resolv_conf") {
-            if (!value.is_string())
-                bad_value(key, "a path (string)");
-            config.resolv_conf = value.get<std::string>();
-        } else if (key == "hosts_file") {
-            if (!value.is_string())
-                bad_value(key, "a path (string)");
-            config.hosts_file = value.get<std::string>();
-        } else {
-            throw std::invalid_argument("Unknown DNS config option \"" + escape_for_message(key) + "\"");
-        }
-    }
+    detail::JsonOptions reader(json, "DNS config");
+    constexpr detail::JsonOptions::Rules path{.expected = "a path (string)"};
+    reader.read("nameservers", config.nameservers, {.string_is_list = true});
+    reader.read("search", config.search, {.null_unsets = true, .string_is_list = true});
+    reader.read("ndots", config.ndots, {.expected = "an integer", .null_unsets = true});
+    reader.read("timeout", config.timeout, {.expected = "a number of seconds"});
+    reader.read("attempts", config.attempts, {.expected = "an integer"});
+    reader.read("resolv_conf", config.resolv_conf, path);
+    reader.read("hosts_file", config.hosts_file, path);
+    reader.finish();
     return config;
 }
 
@@ -95,10 +39,10 @@ void from_json(const nlohmann::json& json, Resolver::Config& config) {
     config = Resolver::Config::from_json(json);
 }
 
-namespace dns_detail {
+namespace detail {
 
-ChannelOptions make_channel_options(const Resolver::Config& config) {
-    ChannelOptions options;
+AresChannelOptions make_channel_options(const Resolver::Config& config) {
+    AresChannelOptions options;
     bool any_udp = false;
     for (const std::string& text : config.nameservers) {
         auto server = parse_nameserver(text);
@@ -128,7 +72,8 @@ ChannelOptions make_channel_options(const Resolver::Config& config) {
     if (config.search) {
         for (const std::string& domain : *config.search) {
             if (domain.empty() || domain.find_first_of(" \t\r\n") != std::string::npos) {
-                throw std::invalid_argument("Invalid DNS search domain given: \"" + escape_for_message(domain) + "\"");
+                throw std::invalid_argument("Invalid DNS search domain given: \"" +
+                                            escape_for_message(domain) + "\"");
             }
         }
         options.search = config.search;
@@ -137,6 +82,6 @@ ChannelOptions make_channel_options(const Resolver::Config& config) {
     return options;
 }
 
-}  // namespace dns_detail
+}  // namespace detail
 
 }  // namespace reactsock

@@ -5,10 +5,10 @@
 
 #include <reactsock/dns/resolver.hpp>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 /// Validates `config` (std::invalid_argument with the documented texts) and
 /// returns what the channel needs.
-ChannelOptions make_channel_options(const Resolver::Config& config);
+AresChannelOptions make_channel_options(const Resolver::Config& config);
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

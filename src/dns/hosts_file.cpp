@@ -1,16 +1,13 @@
 #include "dns/hosts_file.hpp"
 
+#include "address.hpp"
 #include "dns/answer.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 namespace {
 
@@ -65,18 +62,13 @@ HostsFile HostsFile::parse(std::string_view contents) {
         std::string address(fields[0]);
         if (const auto zone = address.find('%'); zone != std::string::npos)
             address.resize(zone);
-        unsigned char buffer[16];
-        bool v6 = false;
-        if (inet_pton(AF_INET, address.c_str(), buffer) == 1) {
-            v6 = false;
-        } else if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) {
-            v6 = true;
-        } else {
+        const auto ip = parse_ip(address, ScopeId::rejected);
+        if (!ip)
             continue;
-        }
+        const bool v6 = ip->is_v6();
         for (std::size_t i = 1; i < fields.size(); ++i) {
-            auto& list = v6 ? hosts.entries_[to_lower(strip_dot(fields[i]))].v6
-                            : hosts.entries_[to_lower(strip_dot(fields[i]))].v4;
+            auto& list = v6 ? hosts.entries_[ascii_lower(strip_dot(fields[i]))].v6
+                            : hosts.entries_[ascii_lower(strip_dot(fields[i]))].v4;
             if (std::find(list.begin(), list.end(), address) == list.end())
                 list.push_back(address);
         }
@@ -87,11 +79,11 @@ HostsFile HostsFile::parse(std::string_view contents) {
 }
 
 const std::vector<std::string>* HostsFile::find(std::string_view name, bool v6) const {
-    const auto it = entries_.find(to_lower(strip_dot(name)));
+    const auto it = entries_.find(ascii_lower(strip_dot(name)));
     if (it == entries_.end())
         return nullptr;
     const auto& list = v6 ? it->second.v6 : it->second.v4;
     return list.empty() ? nullptr : &list;
 }
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

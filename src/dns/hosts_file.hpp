@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace reactsock::dns_detail {
+namespace reactsock::detail {
 
 /// Name → addresses, as in ReactPHP's HostsFile: names compare
 /// case-insensitively, comments (#) are stripped, one line may list many
@@ -31,4 +31,4 @@ private:
     std::unordered_map<std::string, Entry> entries_;  // lower-case name, no trailing dot
 };
 
-}  // namespace reactsock::dns_detail
+}  // namespace reactsock::detail

@@ -1,5 +1,6 @@
 #include <reactsock/dns/resolver.hpp>
 
+#include "address.hpp"
 #include "dns/answer.hpp"
 #include "dns/ares_channel.hpp"
 #include "dns/cache.hpp"
@@ -7,10 +8,6 @@
 #include "dns/hosts_file.hpp"
 
 #include <reactsock/error.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,8 +20,8 @@
 
 namespace reactsock {
 
-using dns_detail::Answer;
-using dns_detail::QueryStatus;
+using detail::DnsAnswer;
+using detail::QueryStatus;
 
 std::string_view to_string(RecordType type) noexcept {
     switch (type) {
@@ -81,26 +78,22 @@ bool valid_name(std::string_view name) {
 enum class Literal { none, v4, v6 };
 
 Literal ip_literal(const std::string& host) {
-    if (host.find('\0') != std::string::npos)
+    const auto ip = detail::parse_ip(host, detail::ScopeId::rejected);
+    if (!ip)
         return Literal::none;
-    unsigned char buffer[16];
-    if (inet_pton(AF_INET, host.c_str(), buffer) == 1)
-        return Literal::v4;
-    if (inet_pton(AF_INET6, host.c_str(), buffer) == 1)
-        return Literal::v6;
-    return Literal::none;
+    return ip->is_v4() ? Literal::v4 : Literal::v6;
 }
 
 // RFC 6761 §6.3: localhost and every name below it are the loopback host.
 bool is_localhost(std::string_view host) {
-    std::string name = dns_detail::to_lower(host);
+    std::string name = detail::ascii_lower(host);
     if (name.size() > 1 && name.back() == '.')
         name.pop_back();
     return name == "localhost" || name.ends_with(".localhost");
 }
 
 std::string cache_key(std::string_view host, RecordType type) {
-    std::string key = dns_detail::to_lower(host);
+    std::string key = detail::ascii_lower(host);
     key += '\0';
     key += to_string(type);
     return key;
@@ -157,7 +150,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     // A lookup waiting for its query.
     struct Pending {
         virtual ~Pending() = default;
-        virtual void fulfil(const Answer& answer) = 0;
+        virtual void fulfil(const DnsAnswer& answer) = 0;
         virtual void fail(std::exception_ptr error) = 0;
         std::string host;
         RecordType type = RecordType::A;
@@ -167,17 +160,17 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
     template <class T>
     struct PendingOf final : Pending {
-        PendingOf(Deferred<T> d, std::function<T(const Answer&)> c)
+        PendingOf(Deferred<T> d, std::function<T(const DnsAnswer&)> c)
             : deferred(std::move(d)), convert(std::move(c)) {}
-        void fulfil(const Answer& answer) override { settle(deferred, convert, answer); }
+        void fulfil(const DnsAnswer& answer) override { settle(deferred, convert, answer); }
         void fail(std::exception_ptr error) override { deferred.reject(std::move(error)); }
         Deferred<T> deferred;
-        std::function<T(const Answer&)> convert;
+        std::function<T(const DnsAnswer&)> convert;
     };
 
     template <class T>
-    static void settle(Deferred<T>& deferred, const std::function<T(const Answer&)>& convert,
-                       const Answer& answer) {
+    static void settle(Deferred<T>& deferred, const std::function<T(const DnsAnswer&)>& convert,
+                       const DnsAnswer& answer) {
         std::optional<T> value;
         try {
             value.emplace(convert(answer));
@@ -190,8 +183,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
     Impl(std::shared_ptr<Loop> l, const Config& config, std::size_t cache_size)
         : loop(std::move(l)),
-          channel(dns_detail::AresChannel::create(loop, dns_detail::make_channel_options(config))),
-          hosts(dns_detail::HostsFile::load(config.hosts_file)),
+          channel(detail::AresChannel::create(loop, detail::make_channel_options(config))),
+          hosts(detail::HostsFile::load(config.hosts_file)),
           random(std::random_device{}()) {
         if (cache_size > 0)
             cache.emplace(cache_size);
@@ -200,28 +193,28 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     ~Impl() { close(); }
 
     // What steps 1–3 of the header say: an answer without any query, or nullopt.
-    // An empty Answer is NODATA.
-    std::optional<Answer> local_answer(const std::string& host, RecordType type) const {
+    // An empty DnsAnswer is NODATA.
+    std::optional<DnsAnswer> local_answer(const std::string& host, RecordType type) const {
         const bool a = type == RecordType::A;
         const bool aaaa = type == RecordType::AAAA;
         switch (ip_literal(host)) {
             case Literal::v4:
-                return a ? Answer{{host}, {}, {}, {}, 0} : Answer{};
+                return a ? DnsAnswer{{host}, {}, {}, {}, 0} : DnsAnswer{};
             case Literal::v6:
-                return aaaa ? Answer{{host}, {}, {}, {}, 0} : Answer{};
+                return aaaa ? DnsAnswer{{host}, {}, {}, {}, 0} : DnsAnswer{};
             case Literal::none:
                 break;
         }
         if (is_localhost(host)) {
             if (a)
-                return Answer{{"127.0.0.1"}, {}, {}, {}, 0};
+                return DnsAnswer{{"127.0.0.1"}, {}, {}, {}, 0};
             if (aaaa)
-                return Answer{{"::1"}, {}, {}, {}, 0};
-            return Answer{};
+                return DnsAnswer{{"::1"}, {}, {}, {}, 0};
+            return DnsAnswer{};
         }
         if (a || aaaa) {
             if (const auto* addresses = hosts.find(host, aaaa)) {
-                return Answer{*addresses, {}, {}, {}, 0};
+                return DnsAnswer{*addresses, {}, {}, {}, 0};
             }
         }
         return std::nullopt;
@@ -229,7 +222,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
 
     template <class T>
     Promise<T> lookup(const std::string& host, RecordType type,
-                      std::function<T(const Answer&)> convert) {
+                      std::function<T(const DnsAnswer&)> convert) {
         const std::string query = describe(host, type);
         if (ip_literal(host) == Literal::none && !valid_name(host)) {
             return reject<T>(
@@ -243,7 +236,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
             return deferred.promise();
         }
         if (cache) {
-            if (const Answer* hit = cache->find(cache_key(host, type), AnswerCache::Clock::now())) {
+            if (const DnsAnswer* hit =
+                    cache->find(cache_key(host, type), AnswerCache::Clock::now())) {
                 Deferred<T> deferred;
                 settle(deferred, convert, *hit);
                 return deferred.promise();
@@ -293,7 +287,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
             pending->fail(query_error(pending->query, status, detail));
             return;
         }
-        auto answer = dns_detail::parse_answer(reply, pending->type);
+        auto answer = detail::parse_dns_answer(reply, pending->type);
         if (!answer) {
             pending->fail(query_error(pending->query, QueryStatus::bad_response, detail));
         } else if (answer->empty()) {
@@ -332,16 +326,16 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
         }
     }
 
-    std::string pick(const Answer& answer) {
+    std::string pick(const DnsAnswer& answer) {
         std::uniform_int_distribution<std::size_t> index(0, answer.values.size() - 1);
         return answer.values[index(random)];
     }
 
-    using AnswerCache = dns_detail::AnswerCache;
+    using AnswerCache = detail::AnswerCache;
 
     std::shared_ptr<Loop> loop;
-    std::shared_ptr<dns_detail::AresChannel> channel;
-    dns_detail::HostsFile hosts;
+    std::shared_ptr<detail::AresChannel> channel;
+    detail::HostsFile hosts;
     std::optional<AnswerCache> cache;
     std::minstd_rand random;
     std::map<std::uint64_t, std::unique_ptr<Pending>> pending_lookups;  // by age
@@ -395,8 +389,8 @@ Promise<std::string> Resolver::resolve(const std::string& host) {
     if (ip_literal(host) != Literal::none)
         return reactsock::resolve(host);
     Impl* impl = impl_.get();  // a lookup's convert runs while the Impl is alive
-    return impl_->lookup<std::string>(host, RecordType::A,
-                                      [impl](const Answer& answer) { return impl->pick(answer); });
+    return impl_->lookup<std::string>(
+        host, RecordType::A, [impl](const DnsAnswer& answer) { return impl->pick(answer); });
 }
 
 Promise<std::vector<std::string>> Resolver::resolve_all(const std::string& host, RecordType type) {
@@ -407,22 +401,22 @@ Promise<std::vector<std::string>> Resolver::resolve_all(const std::string& host,
             std::string(to_string(type)) + " records");
     }
     return impl_->lookup<std::vector<std::string>>(
-        host, type, [](const Answer& answer) { return answer.values; });
+        host, type, [](const DnsAnswer& answer) { return answer.values; });
 }
 
 Promise<std::vector<MxRecord>> Resolver::resolve_mx(const std::string& host) {
     return impl_->lookup<std::vector<MxRecord>>(host, RecordType::MX,
-                                                [](const Answer& answer) { return answer.mx; });
+                                                [](const DnsAnswer& answer) { return answer.mx; });
 }
 
 Promise<std::vector<TxtRecord>> Resolver::resolve_txt(const std::string& host) {
-    return impl_->lookup<std::vector<TxtRecord>>(host, RecordType::TXT,
-                                                 [](const Answer& answer) { return answer.txt; });
+    return impl_->lookup<std::vector<TxtRecord>>(
+        host, RecordType::TXT, [](const DnsAnswer& answer) { return answer.txt; });
 }
 
 Promise<std::vector<SrvRecord>> Resolver::resolve_srv(const std::string& host) {
-    return impl_->lookup<std::vector<SrvRecord>>(host, RecordType::SRV,
-                                                 [](const Answer& answer) { return answer.srv; });
+    return impl_->lookup<std::vector<SrvRecord>>(
+        host, RecordType::SRV, [](const DnsAnswer& answer) { return answer.srv; });
 }
 
 std::shared_ptr<Loop> Resolver::loop() const {

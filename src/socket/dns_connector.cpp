@@ -1,5 +1,6 @@
 #include <reactsock/socket/dns_connector.hpp>
 
+#include "address.hpp"
 #include "socket/connector_util.hpp"
 #include "socket/uri.hpp"
 

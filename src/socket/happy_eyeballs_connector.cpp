@@ -1,5 +1,7 @@
 #include <reactsock/socket/happy_eyeballs_connector.hpp>
 
+#include "address.hpp"
+#include "options.hpp"
 #include "socket/connector_util.hpp"
 #include "socket/uri.hpp"
 
@@ -27,7 +29,7 @@ std::minstd_rand& random_engine() {
 // One connect() in progress: lookups, queued addresses, attempts, timers.
 class Builder : public std::enable_shared_from_this<Builder> {
 public:
-    Builder(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Loop> loop, HappyEyeballsOptions options,
+    Builder(std::shared_ptr<ConnectorInterface> connector, std::shared_ptr<Loop> loop, HappyEyeballsConnectorOptions options,
             detail::Uri parts, bool had_scheme, std::string described)
         : connector_(std::move(connector)), loop_(std::move(loop)), options_(options), parts_(std::move(parts)),
           had_scheme_(had_scheme), described_(std::move(described)) {}
@@ -205,7 +207,7 @@ private:
 
     std::shared_ptr<ConnectorInterface> connector_;
     std::shared_ptr<Loop> loop_;
-    HappyEyeballsOptions options_;
+    HappyEyeballsConnectorOptions options_;
     detail::Uri parts_;
     bool had_scheme_;
     std::string described_;
@@ -229,6 +231,19 @@ private:
 };
 
 }  // namespace
+
+HappyEyeballsConnectorOptions HappyEyeballsConnectorOptions::from_json(const nlohmann::json& json) {
+    detail::JsonOptions reader(json, "HappyEyeballsConnector");
+    HappyEyeballsConnectorOptions options;
+    reader.read("resolution_delay", options.resolution_delay);
+    reader.read("connection_attempt_delay", options.connection_attempt_delay);
+    reader.finish();
+    return options;
+}
+
+void from_json(const nlohmann::json& json, HappyEyeballsConnectorOptions& out) {
+    out = HappyEyeballsConnectorOptions::from_json(json);
+}
 
 HappyEyeballsConnector::HappyEyeballsConnector(std::shared_ptr<ConnectorInterface> connector,
                                                std::shared_ptr<Resolver> resolver, std::shared_ptr<Loop> loop,

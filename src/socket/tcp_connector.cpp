@@ -1,5 +1,6 @@
 #include <reactsock/socket/tcp_connector.hpp>
 
+#include "address.hpp"
 #include "options.hpp"
 #include "socket/connect.hpp"
 #include "socket/listener.hpp"

@@ -1,5 +1,6 @@
 #include <reactsock/socket/tcp_server.hpp>
 
+#include "address.hpp"
 #include "options.hpp"
 #include "socket/listener.hpp"
 #include "socket/uri.hpp"

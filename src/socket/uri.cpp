@@ -22,17 +22,6 @@ bool valid_scheme(std::string_view s) {
     });
 }
 
-std::optional<std::uint16_t> parse_port(std::string_view s) {
-    if (s.empty() || s.size() > 5) return std::nullopt;
-    unsigned value = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(value);
-}
-
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -132,33 +121,11 @@ std::optional<Uri> parse_uri(std::string_view text) {
     }
     // Paths (unix:///tmp/my socket) may hold spaces; host and port may not.
     if (authority.find(' ') != std::string_view::npos) return std::nullopt;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        uri.host.assign(authority.substr(1, close - 1));
-        uri.bracketed = true;
-        std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            uri.port = parse_port(after.substr(1));
-            if (!uri.port) return std::nullopt;
-        }
-        return uri;
-    }
-    if (authority.find_first_of("[]@") != std::string_view::npos) return std::nullopt;
-    const auto colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-        // A bare IPv6 address has several colons and no port.
-        if (authority.find(':') != colon) {
-            uri.host.assign(authority);
-            return uri;
-        }
-        uri.port = parse_port(authority.substr(colon + 1));
-        if (!uri.port) return std::nullopt;
-        authority = authority.substr(0, colon);
-        if (authority.empty()) return std::nullopt;
-    }
-    uri.host.assign(authority);
+    const auto host_port = split_host_port(authority);
+    if (!host_port) return std::nullopt;
+    uri.host.assign(host_port->host);
+    uri.port = host_port->port;
+    uri.bracketed = host_port->bracketed;
     return uri;
 }
 
@@ -173,19 +140,6 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
             return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
         }
     }
-    return std::nullopt;
-}
-
-std::optional<asio::ip::address> parse_ip(std::string_view host) {
-    const std::string text(host);
-    in_addr v4{};
-    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-        return asio::ip::address(asio::ip::address_v4(ntohl(v4.s_addr)));
-    }
-    asio::error_code ec;
-    // make_address_v6 accepts scope ids ("fe80::1%lo") too.
-    auto v6 = asio::ip::make_address_v6(text, ec);
-    if (!ec) return asio::ip::address(v6);
     return std::nullopt;
 }
 

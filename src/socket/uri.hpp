@@ -1,6 +1,8 @@
 // Private: URI parsing and address formatting for the socket layer.
 #pragma once
 
+#include "address.hpp"  // parse_ip, parse_port, split_host_port: shared with dns/
+
 #include <asio/ip/address.hpp>
 
 #include <cstdint>
@@ -58,9 +60,6 @@ std::invalid_argument invalid_uri(std::string_view uri, std::string_view what = 
 
 // The value of `name` in a query string ("a=1&hostname=x"), percent-decoded.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
-
-// An IP literal (IPv4 dotted quad, or IPv6 when `bracketed` or bare).
-std::optional<asio::ip::address> parse_ip(std::string_view host);
 
 // "127.0.0.1:80" / "[::1]:80": host (bracketed if v6) and port.
 std::string format_host_port(const asio::ip::address& address, std::uint16_t port);

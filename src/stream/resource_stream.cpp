@@ -274,6 +274,26 @@ void from_json(const nlohmann::json& json, DuplexResourceStreamOptions& options)
     reader.finish();
 }
 
+// The static forms start from the defaults; reactsock:: names the free hooks
+// above (inside the struct, from_json is the static member itself).
+ReadableResourceStreamOptions ReadableResourceStreamOptions::from_json(const nlohmann::json& json) {
+    ReadableResourceStreamOptions options;
+    reactsock::from_json(json, options);
+    return options;
+}
+
+WritableResourceStreamOptions WritableResourceStreamOptions::from_json(const nlohmann::json& json) {
+    WritableResourceStreamOptions options;
+    reactsock::from_json(json, options);
+    return options;
+}
+
+DuplexResourceStreamOptions DuplexResourceStreamOptions::from_json(const nlohmann::json& json) {
+    DuplexResourceStreamOptions options;
+    reactsock::from_json(json, options);
+    return options;
+}
+
 // --- ReadableResourceStream -------------------------------------------------
 
 ReadableResourceStream::ReadableResourceStream(int fd, std::shared_ptr<Loop> loop, Options options)

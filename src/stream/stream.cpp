@@ -1,6 +1,24 @@
 #include <reactsock/stream/stream.hpp>
 
+#include "options.hpp"
+
 #include <stdexcept>
+
+namespace reactsock {
+
+PipeOptions PipeOptions::from_json(const nlohmann::json& json) {
+    detail::JsonOptions reader(json, "pipe");
+    PipeOptions options;
+    reader.read("end", options.end);
+    reader.finish();
+    return options;
+}
+
+void from_json(const nlohmann::json& json, PipeOptions& out) {
+    out = PipeOptions::from_json(json);
+}
+
+}  // namespace reactsock
 
 namespace reactsock::detail {
 

@@ -5,20 +5,6 @@
 
 namespace reactsock {
 
-namespace {
-
-std::vector<std::string> string_list(const nlohmann::json& value, const char* key) {
-    if (!value.is_array()) throw std::invalid_argument(std::string("TLS option \"") + key + "\" must be an array of strings");
-    std::vector<std::string> out;
-    for (const auto& item : value) {
-        if (!item.is_string()) throw std::invalid_argument(std::string("TLS option \"") + key + "\" must be an array of strings");
-        out.push_back(item.get<std::string>());
-    }
-    return out;
-}
-
-}  // namespace
-
 TlsOptions TlsOptions::from_json(const nlohmann::json& json) {
     detail::JsonOptions reader(json, "TLS");
     TlsOptions options;
@@ -36,7 +22,7 @@ TlsOptions TlsOptions::from_json(const nlohmann::json& json) {
             options.sni_server_certs[name] = std::move(certificate);
         }
     }
-    if (const auto* alpn = reader.raw("alpn_protocols")) options.alpn_protocols = string_list(*alpn, "alpn_protocols");
+    reader.read("alpn_protocols", options.alpn_protocols);
     reader.read("min_version", options.min_version);
     reader.read("max_version", options.max_version);
     reader.read("ciphers", options.ciphers);

@@ -520,7 +520,7 @@ int connectors() {
     auto resolver = rs::Resolver::create_cached();
     auto dns = std::make_shared<rs::DnsConnector>(tcp, resolver);
     auto eyeballs = std::make_shared<rs::HappyEyeballsConnector>(tcp, rs::Resolver::create(), nullptr,
-                                                                 rs::HappyEyeballsOptions{.resolution_delay = 0.01});
+                                                                 rs::HappyEyeballsConnectorOptions{.resolution_delay = 0.01});
     auto secure = std::make_shared<rs::SecureConnector>(eyeballs, nullptr,
                                                         rs::TlsOptions{.peer_name = "localhost", .cafile = "/tmp/ca.pem"});
     auto timed = std::make_shared<rs::TimeoutConnector>(secure, 3.0);
@@ -619,7 +619,7 @@ int options_and_errors() {
     rs::TlsCertificate sni{.local_cert = "/etc/app/sni.pem"};
     rs::tls::CertificateAndKey pair{.certificate_pem = "-----BEGIN CERTIFICATE-----"};
     rs::SignalHandle no_signal{.signal = SIGTERM};
-    rs::HappyEyeballsOptions delays{.connection_attempt_delay = 0.2};
+    rs::HappyEyeballsConnectorOptions delays{.connection_attempt_delay = 0.2};
     rs::DuplexResourceStreamOptions duplex{.soft_limit = 1};
 
     std::string text;

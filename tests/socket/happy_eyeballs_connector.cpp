@@ -9,6 +9,7 @@
 #include "support/net.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -149,4 +150,29 @@ TEST_CASE("HappyEyeballs: an IP literal is connected directly, with no lookup; i
     CHECK_THROWS_AS(rs::HappyEyeballsConnector(recording, resolver, loop,
                                                {.connection_attempt_delay = std::numeric_limits<double>::infinity()}),
                     std::invalid_argument);
+}
+
+TEST_CASE("HappyEyeballsConnectorOptions from JSON: both forms, strict; the old names still work") {
+    using nlohmann::json;
+    const auto options = rs::HappyEyeballsConnectorOptions::from_json(
+        json{{"resolution_delay", 0.01}, {"connection_attempt_delay", 0.2}});
+    CHECK(options.resolution_delay == 0.01);
+    CHECK(options.connection_attempt_delay == 0.2);
+    CHECK(json{{"connection_attempt_delay", 1}}.get<rs::HappyEyeballsConnector::Options>().connection_attempt_delay ==
+          1.0);
+    CHECK(rs::HappyEyeballsConnectorOptions::from_json(nullptr).resolution_delay == 0.05);
+
+    CHECK_THROWS_WITH_AS(rs::HappyEyeballsConnectorOptions::from_json(json{{"resolution_dealy", 0.1}}),
+                         "Unknown HappyEyeballsConnector option \"resolution_dealy\"", std::invalid_argument);
+    CHECK_THROWS_WITH_AS((json{{"connection_attempt_delay", "100ms"}}).get<rs::HappyEyeballsConnectorOptions>(),
+                         "HappyEyeballsConnector option \"connection_attempt_delay\" must be a number",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(rs::HappyEyeballsConnectorOptions::from_json(json::array()), std::invalid_argument);
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    rs::HappyEyeballsOptions old_name{.resolution_delay = 0.02};
+#pragma GCC diagnostic pop
+    const rs::HappyEyeballsConnectorOptions& same = old_name;
+    CHECK(same.resolution_delay == 0.02);
 }

@@ -1067,3 +1067,24 @@ TEST_CASE("examples/uppercase.cpp uppercases a pipe") {
     CHECK(received == expected);
 }
 #endif
+
+TEST_CASE("resource stream options: the static from_json beside the ADL hooks, strict") {
+    using nlohmann::json;
+    CHECK(rs::ReadableResourceStreamOptions::from_json(json{{"read_chunk_size", 512}})
+              .read_chunk_size == 512);
+    CHECK(rs::WritableResourceStream::Options::from_json(json{{"soft_limit", 7}}).soft_limit == 7);
+    const auto duplex = rs::DuplexResourceStreamOptions::from_json(json{{"soft_limit", 9}});
+    CHECK(duplex.soft_limit == 9);
+    CHECK(duplex.read_chunk_size == 65536);  // absent: the default
+
+    CHECK_THROWS_WITH_AS(rs::ReadableResourceStreamOptions::from_json(json{{"chunk_size", 1}}),
+                         "Unknown ReadableResourceStream option \"chunk_size\"",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        rs::DuplexResourceStreamOptions::from_json(json{{"read_chunk_size", "4k"}}),
+        "DuplexResourceStream option \"read_chunk_size\" must be an integer",
+        std::invalid_argument);
+    CHECK_THROWS_WITH_AS(rs::WritableResourceStreamOptions::from_json(json{{"soft_limit", true}}),
+                         "WritableResourceStream option \"soft_limit\" must be an integer",
+                         std::invalid_argument);
+}

@@ -8,6 +8,7 @@
 #include "stream/stream_test_util.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -295,4 +296,17 @@ TEST_CASE("a duplex stream piped into itself ends itself on `end`") {
     CHECK_FALSE(echo->is_writable());
     CHECK(echo->listener_count(rs::ev::data) == 0);
     CHECK(echo.use_count() == 1);  // the self-cycle is gone
+}
+
+TEST_CASE("PipeOptions from JSON: both forms, strict") {
+    using nlohmann::json;
+    CHECK_FALSE(rs::PipeOptions::from_json(json{{"end", false}}).end);
+    CHECK(rs::PipeOptions::from_json(json::object()).end);
+    CHECK_FALSE(json{{"end", false}}.get<rs::PipeOptions>().end);
+
+    CHECK_THROWS_WITH_AS(rs::PipeOptions::from_json(json{{"close", false}}),
+                         "Unknown pipe option \"close\"", std::invalid_argument);
+    CHECK_THROWS_WITH_AS((json{{"end", 0}}).get<rs::PipeOptions>(),
+                         "pipe option \"end\" must be true or false", std::invalid_argument);
+    CHECK_THROWS_AS(rs::PipeOptions::from_json(json("end")), std::invalid_argument);
 }

@@ -30,19 +30,35 @@
 #include <reactsock/loop/loop.hpp>
 #include <reactsock/socket/connector_interface.hpp>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <memory>
 
 namespace reactsock {
 
-/// Delays of HappyEyeballsConnector (seconds).
-struct HappyEyeballsOptions {
+/// Options of HappyEyeballsConnector (also HappyEyeballsConnector::Options):
+/// its delays, in seconds.
+struct HappyEyeballsConnectorOptions {
     double resolution_delay = 0.05;
     double connection_attempt_delay = 0.1;
+
+    /// From {"resolution_delay": 0.05, "connection_attempt_delay": 0.1}; an
+    /// unknown key or a wrong type throws std::invalid_argument naming it.
+    /// (Negative delays are left to the constructor to reject.)
+    static HappyEyeballsConnectorOptions from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<HappyEyeballsConnectorOptions>()`; same
+/// rules as HappyEyeballsConnectorOptions::from_json.
+void from_json(const nlohmann::json& json, HappyEyeballsConnectorOptions& out);
+
+/// Deprecated: the former name of HappyEyeballsConnectorOptions.
+using HappyEyeballsOptions [[deprecated("use HappyEyeballsConnectorOptions")]] =
+    HappyEyeballsConnectorOptions;
 
 class HappyEyeballsConnector final : public ConnectorInterface {
 public:
-    using Options = HappyEyeballsOptions;
+    using Options = HappyEyeballsConnectorOptions;
 
     /// Throws std::invalid_argument if `connector` or `resolver` is null or a
     /// delay is negative or not finite.

@@ -71,26 +71,40 @@ namespace detail {
 class ResourceStreamCore;
 }  // namespace detail
 
-/// Options of ReadableResourceStream.
+// JSON forms: {"read_chunk_size": 4096}, {"soft_limit": 1024}, both for the
+// duplex. An unknown key or a wrong type (a negative size included) is a
+// std::invalid_argument naming the key.
+
+/// Options of ReadableResourceStream (also ReadableResourceStream::Options).
 struct ReadableResourceStreamOptions {
     /// Most bytes one read (and so one `data` event) delivers; must be > 0.
     std::size_t read_chunk_size = 65536;
+
+    /// From {"read_chunk_size": 4096} (see above).
+    static ReadableResourceStreamOptions from_json(const nlohmann::json& json);
 };
 
-/// Options of WritableResourceStream.
+/// Options of WritableResourceStream (also WritableResourceStream::Options).
 struct WritableResourceStreamOptions {
     /// write() returns false once this many bytes are buffered.
     std::size_t soft_limit = 65536;
+
+    /// From {"soft_limit": 1024} (see above).
+    static WritableResourceStreamOptions from_json(const nlohmann::json& json);
 };
 
-/// Options of DuplexResourceStream.
+/// Options of DuplexResourceStream (also DuplexResourceStream::Options).
 struct DuplexResourceStreamOptions {
     std::size_t read_chunk_size = 65536;
     std::size_t soft_limit = 65536;
+
+    /// From {"read_chunk_size": 4096, "soft_limit": 1024} (see above).
+    static DuplexResourceStreamOptions from_json(const nlohmann::json& json);
 };
 
-/// JSON forms: {"read_chunk_size": 4096}, {"soft_limit": 1024}, both for the
-/// duplex. An unknown key or a wrong type is a std::invalid_argument naming the key.
+/// nlohmann::json ADL hooks: `json.get<ReadableResourceStreamOptions>()`, ...
+/// Same rules as the static from_json; a key absent from `json` leaves its
+/// field in `options` as it was.
 void from_json(const nlohmann::json& json, ReadableResourceStreamOptions& options);
 void from_json(const nlohmann::json& json, WritableResourceStreamOptions& options);
 void from_json(const nlohmann::json& json, DuplexResourceStreamOptions& options);

@@ -42,6 +42,8 @@
 #include <reactsock/event/event_emitter.hpp>
 #include <reactsock/event/events.hpp>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <concepts>
 #include <memory>
 #include <string_view>
@@ -64,7 +66,14 @@ inline constexpr pipe_t pipe{};
 struct PipeOptions {
     /// Call dest->end() when the source emits `end`.
     bool end = true;
+
+    /// From {"end": false}; an unknown key or a wrong type throws
+    /// std::invalid_argument naming it.
+    static PipeOptions from_json(const nlohmann::json& json);
 };
+
+/// nlohmann::json ADL hook: `json.get<PipeOptions>()`; same rules as PipeOptions::from_json.
+void from_json(const nlohmann::json& json, PipeOptions& out);
 
 /// What every stream has: close() and shared ownership. The common virtual
 /// base of ReadableStream and WritableStream, so a DuplexStream has one
