@@ -1,5 +1,7 @@
-// Private: the read half shared by every reactsock stream that reads from an
-// Asio object — the resource streams here, and Connection (socket/) later.
+// Private: the read half of the resource streams (stream/), reading from an
+// Asio object with async_read_some. (Connection does not use it: it reads with
+// recv() once ReactorDescriptor reports readiness, into a buffer shared by the
+// thread's connections; see src/socket/socket_connection.hpp.)
 //
 //  * One buffer of `chunk_size` bytes, allocated once and reused: each
 //    completed read hands the owner a view of it.

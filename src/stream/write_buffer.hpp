@@ -1,5 +1,6 @@
 // Private: the write half shared by every reactsock stream that writes to an
-// Asio object — the resource streams here, and Connection (socket/) later.
+// Asio object — the resource streams here, and SocketConnection (socket/:
+// over ReactorDescriptor, with a WriteSome policy that sends through TLS).
 //
 // Policy (ReactPHP's WritableResourceStream, plus write-through):
 //  * write() hands the data straight to the fd/socket when nothing is buffered
