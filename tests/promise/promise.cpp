@@ -34,6 +34,21 @@ private:
     rs::RejectionHandler previous_;
 };
 
+// The errno and what() of the std::system_error that `promise` rejected with.
+struct Rejection {
+    int code = 0;
+    std::string message;
+};
+Rejection rejection_of(rs::Promise<int> promise) {
+    Rejection out;
+    promise.otherwise([&](const std::system_error& e) {
+        out.code = e.code().value();
+        out.message = e.what();
+        return 0;
+    });
+    return out;
+}
+
 int errno_of(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
@@ -254,15 +269,9 @@ TEST_CASE("cancel() runs the canceller and rejects with ECANCELED when it did no
     p.cancel();  // once only
     CHECK(cancelled == 1);
     REQUIRE(p.is_rejected());
-    int code = 0;
-    std::string message;
-    p.otherwise([&](const std::system_error& e) {
-        code = e.code().value();
-        message = e.what();
-        return 0;
-    });
-    CHECK(code == ECANCELED);
-    CHECK(message == "Promise cancelled (ECANCELED)");
+    const auto rejection = rejection_of(p);
+    CHECK(rejection.code == ECANCELED);
+    CHECK(rejection.message == "Promise cancelled (ECANCELED)");
 }
 
 TEST_CASE("the canceller may settle with a reason of its own") {
@@ -344,15 +353,9 @@ TEST_CASE("cancelling a Deferred's own promise without canceller rejects it at o
     promise.cancel();
     REQUIRE(promise.is_rejected());
     CHECK_FALSE(deferred.is_pending());
-    std::string message;
-    int code = 0;
-    promise.otherwise([&](const std::system_error& e) {
-        code = e.code().value();
-        message = e.what();
-        return 0;
-    });
-    CHECK(code == ECANCELED);
-    CHECK(message == "Promise cancelled (ECANCELED)");
+    const auto rejection = rejection_of(promise);
+    CHECK(rejection.code == ECANCELED);
+    CHECK(rejection.message == "Promise cancelled (ECANCELED)");
     CHECK(errno_of(passed_on) == ECANCELED);  // followers reject with the same error
     CHECK(spy.messages.empty());
 }
