@@ -4,6 +4,7 @@
 #include <reactsock/socket/tcp_server.hpp>
 #include <reactsock/promise/await.hpp>
 
+#include "support/echo_server.hpp"
 #include "support/net.hpp"
 
 #include <doctest/doctest.h>
@@ -21,18 +22,7 @@ namespace rs = reactsock;
 
 namespace {
 
-struct EchoServer {
-    explicit EchoServer(const std::shared_ptr<rs::Loop>& loop)
-        : server(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop)) {
-        server->on(rs::ev::connection, [this](const std::shared_ptr<rs::Connection>& conn) {
-            ++accepted;
-            conn->pipe(conn);  // echo, with backpressure
-        });
-    }
-    [[nodiscard]] std::uint16_t port() const { return testnet::port_of(*server->address()); }
-    std::shared_ptr<rs::TcpServer> server;
-    int accepted = 0;
-};
+using testnet::EchoServer;
 
 // Accepts one connection and hands it to the test.
 struct OneShotServer {

@@ -6,6 +6,7 @@
 #include <reactsock/socket/tcp_connector.hpp>
 #include <reactsock/socket/tcp_server.hpp>
 
+#include "support/echo_server.hpp"
 #include "support/net.hpp"
 
 #include <doctest/doctest.h>
@@ -24,18 +25,7 @@ namespace {
 constexpr int kClients = 1000;
 constexpr std::size_t kBytes = 1 << 20;
 
-struct EchoServer {
-    EchoServer(const std::shared_ptr<rs::Loop>& loop, const rs::TcpServer::Options& options)
-        : server(std::make_shared<rs::TcpServer>("127.0.0.1:0", loop, options)) {
-        server->on(rs::ev::connection, [this](const std::shared_ptr<rs::Connection>& conn) {
-            ++accepted;
-            conn->pipe(conn);  // echo, with backpressure
-        });
-    }
-    [[nodiscard]] std::uint16_t port() const { return testnet::port_of(*server->address()); }
-    std::shared_ptr<rs::TcpServer> server;
-    int accepted = 0;
-};
+using testnet::EchoServer;
 
 }  // namespace
 
